@@ -1,0 +1,121 @@
+"""`ask()`: the one entry point the CLI, the web UI and Python users call."""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from rag.cite import cite
+from rag.index import Index, IndexProblem, current_generation, load_generation
+from rag.lexical import analyse
+from rag.retrieve import Filters, SearchSettings, evidence_spans, search
+from rag.types import Answer, Hit
+
+DEFAULT_INDEX_DIR = Path(os.environ.get("RAG_INDEX", Path(__file__).resolve().parent.parent / "index"))
+NO_ANSWER = "Jeg fandt ingen svar, der handler om det."
+MAX_QUESTION_CHARS = 2000  # the model reads ~512 tokens; longer questions are cut for embedding
+
+
+class AskError(ValueError):
+    """A question or setting `ask()` cannot work with. `str()` is one Danish line for the user."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything `ask()` can be told besides the question."""
+
+    index_dir: Path = DEFAULT_INDEX_DIR  # where `rag index` wrote the index
+    model: str | None = None  # None: the model the index was built with
+    search: SearchSettings = field(default_factory=SearchSettings)
+    # Abstain when the best passage's cosine similarity is below this and BM25 found
+    # few of the question's words. Calibrated on tests/eval/dev.jsonl (BENCHMARKS.md).
+    min_cosine: float = 0.0
+    evidence: bool = True
+
+
+def ask(question: str, k: int = 5, *, filters: Filters | None = None, settings: Settings | None = None,
+        index_dir: Path | str | None = None) -> Answer:
+    """Answer `question` with up to `k` documents' verbatim passages and citations.
+
+    Returns an `Answer`; `answer.abstained` is True (with a Danish `message`)
+    when nothing relevant was found. Raises AskError for an empty question,
+    k < 1 or a missing/unusable index.
+    """
+    settings = settings or Settings()
+    if index_dir is not None:
+        settings = replace(settings, index_dir=Path(index_dir))
+    if not isinstance(question, str) or not question.strip():
+        raise AskError("Skriv et spørgsmål – feltet er tomt.")
+    if not isinstance(k, int) or k < 1:
+        raise AskError(f"Antal svar skal være mindst 1 (fik {k}).")
+    question = question.strip()
+    index = get_index(settings.index_dir)
+    embedder = embedder_for(index, settings.model)
+    query_vector = None
+    if settings.search.mode != "lexical":
+        query_vector = embedder.embed_query(question[:MAX_QUESTION_CHARS])
+    ranked = search(index, query_vector, question, k, filters, settings.search)
+    if not ranked or _should_abstain(ranked, settings):
+        return Answer(question=question, hits=(), abstained=True, message=NO_ANSWER)
+    idf = index.lexical.idf(analyse(question)) if settings.evidence else {}
+    hits = []
+    for r in ranked:
+        doc = index.documents[r.file]
+        passages = tuple(index.passages[p.index] for p in r.passages)
+        evidence = evidence_spans(passages[0].text, question, idf) if settings.evidence else ()
+        hits.append(Hit(document=doc, passages=passages, scores=tuple(p.score for p in r.passages),
+                        citation=cite(doc), evidence=evidence))
+    return Answer(question=question, hits=tuple(hits))
+
+
+def _should_abstain(ranked: list, settings: Settings) -> bool:  # type: ignore[type-arg]
+    if any(r.by_identifier for r in ranked):
+        return False
+    best = max(p.cosine for r in ranked for p in r.passages)
+    return best < settings.min_cosine
+
+
+# ---------------------------------------------------------------------------
+# Loaded indexes and models, shared by every call in this process
+
+_indexes: dict[Path, Index] = {}
+_lock = threading.Lock()
+
+
+def get_index(index_dir: Path) -> Index:
+    """The current generation of `index_dir`, reloaded when `rag index` has swapped in a new one."""
+    key = Path(index_dir).resolve()
+    generation = current_generation(key)
+    if generation is None:
+        raise AskError(f"Der er intet indeks i {index_dir}. Byg det først: rag index corpus/ --index {index_dir}")
+    with _lock:
+        cached = _indexes.get(key)
+        if cached is None or cached.generation != generation:
+            try:
+                loaded = load_generation(key)
+            except IndexProblem as exc:
+                if cached is not None:
+                    return cached  # keep answering from the index we have
+                raise AskError(str(exc)) from None
+            if loaded is None:
+                raise AskError(f"Der er intet indeks i {index_dir}. Byg det først: rag index corpus/")
+            _indexes[key] = loaded
+        return _indexes[key]
+
+
+def embedder_for(index: Index, model: str | None):  # type: ignore[no-untyped-def]
+    """The embedder that matches `index`; refuses a model other than the one it was built with."""
+    from rag.embed import load_embedder
+
+    built = index.manifest["model"]
+    setting = model or built["setting"]
+    embedder = load_embedder(setting)
+    if embedder.model_id != built["id"] or embedder.fingerprint != built["fingerprint"]:
+        raise AskError(
+            f"Indekset i {index.path.parent} er bygget med modellen '{built['id']}' "
+            f"(fingeraftryk {built['fingerprint'][:12]}), men modellen nu er '{embedder.model_id}' "
+            f"(fingeraftryk {embedder.fingerprint[:12]}). Byg indekset igen: "
+            f"rag index corpus/ --index {index.path.parent} --model {setting}")
+    return embedder

@@ -1,0 +1,188 @@
+"""Split a parsed document into passages: verbatim character spans of its text.
+
+Paragraphs are found inside each section (question, answer turns, body):
+blank lines separate them, and so does an indented line start (the § 20
+transcripts mark new paragraphs that way). A paragraph that a page break cut
+in two (no sentence end before the gap, lower-case letter after it) is joined
+again. Short paragraphs are packed together up to `target_tokens`; a
+paragraph longer than `max_tokens` is split at sentence ends, and a sentence
+longer than that at spaces. Every passage satisfies
+`document.text[p.start:p.end] == p.text`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from rag.types import Document, Passage
+
+TokenCounter = Callable[[str], int]
+
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t\u00a0]*\n\s*|\n(?=[ \t\u00a0]{2,}\S)")
+_SENTENCE_END = re.compile(r"""[.!?]["”»)]?(?=\s+["“„«(]?[A-ZÆØÅ])""")
+_ENDS_SENTENCE = re.compile(r"""[.!?:;]["”»)]?\s*$""")
+_STARTS_LOWER = re.compile(r"^\s*[a-zæøå0-9]")
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    """How passages are cut. Recorded in the index manifest."""
+
+    target_tokens: int = 180  # pack paragraphs up to about this many tokens
+    max_tokens: int = 500  # hard limit: the model reads at most 512 incl. prefix and specials
+    min_tokens: int = 24  # a trailing passage shorter than this joins its neighbour
+
+    def to_dict(self) -> dict[str, int]:
+        return {"target_tokens": self.target_tokens, "max_tokens": self.max_tokens,
+                "min_tokens": self.min_tokens}
+
+
+def word_count(text: str) -> int:
+    """A crude token counter for tests and for the hashing embedder."""
+    return len(text.split())
+
+
+def chunk_document(doc: Document, count_tokens: TokenCounter = word_count,
+                   settings: ChunkSettings | None = None) -> list[Passage]:
+    """Return the passages of `doc`, in document order, one section at a time."""
+    settings = settings or ChunkSettings()
+    passages: list[Passage] = []
+    for index, section in enumerate(doc.sections):
+        for start, end in chunk_span(doc.text, section.start, section.end, count_tokens, settings):
+            passages.append(Passage(file=doc.file, kind=section.kind, section=index,
+                                    start=start, end=end, text=doc.text[start:end]))
+    return passages
+
+
+def chunk_span(text: str, start: int, end: int, count_tokens: TokenCounter,
+               settings: ChunkSettings) -> list[tuple[int, int]]:
+    """Cut `text[start:end]` into (start, end) spans of at most `max_tokens` tokens."""
+    pieces: list[tuple[int, int, int]] = []  # (start, end, tokens) no longer than max_tokens
+    for ps, pe in _paragraphs(text, start, end):
+        tokens = count_tokens(text[ps:pe])
+        if tokens <= settings.max_tokens:
+            pieces.append((ps, pe, tokens))
+        else:
+            pieces.extend(_split_long(text, ps, pe, count_tokens, settings))
+    return _pack(text, pieces, count_tokens, settings)
+
+
+def _stripped(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _paragraphs(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    raw: list[tuple[int, int]] = []
+    cursor = start
+    for m in _PARAGRAPH_BREAK.finditer(text, start, end):
+        raw.append(_stripped(text, cursor, m.start()))
+        cursor = m.end()
+    raw.append(_stripped(text, cursor, end))
+    raw = [(s, e) for s, e in raw if e > s]
+    # Re-join paragraphs that a page break cut mid-sentence.
+    joined: list[tuple[int, int]] = []
+    for s, e in raw:
+        if joined and not _ENDS_SENTENCE.search(text[joined[-1][0]:joined[-1][1]]) \
+                and _STARTS_LOWER.match(text[s:e]):
+            joined[-1] = (joined[-1][0], e)
+        else:
+            joined.append((s, e))
+    return joined
+
+
+def _sentences(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    cursor = start
+    for m in _SENTENCE_END.finditer(text, start, end):
+        s, e = _stripped(text, cursor, m.end())
+        if e > s:
+            yield s, e
+        cursor = m.end()
+    s, e = _stripped(text, cursor, end)
+    if e > s:
+        yield s, e
+
+
+def _split_long(text: str, start: int, end: int, count_tokens: TokenCounter,
+                settings: ChunkSettings) -> list[tuple[int, int, int]]:
+    """Split an over-long paragraph at sentence ends, then at spaces."""
+    out: list[tuple[int, int, int]] = []
+    for ss, se in _sentences(text, start, end):
+        tokens = count_tokens(text[ss:se])
+        if tokens <= settings.max_tokens:
+            out.append((ss, se, tokens))
+        else:
+            out.extend(_split_words(text, ss, se, count_tokens, settings.max_tokens))
+    return out
+
+
+def _split_words(text: str, start: int, end: int, count_tokens: TokenCounter,
+                 max_tokens: int) -> list[tuple[int, int, int]]:
+    """Split at whitespace into runs of at most `max_tokens` tokens."""
+    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text[start:end])]
+    words = [(start + s, start + e) for s, e in words]
+    out: list[tuple[int, int, int]] = []
+    i = 0
+    while i < len(words):
+        # Guess how many words fit from the average so far, then shrink until it fits.
+        remaining = text[words[i][0]:words[-1][1]]
+        ratio = max(count_tokens(remaining) / (len(words) - i), 1e-6)
+        n = max(1, min(len(words) - i, int(max_tokens * 0.9 / ratio)))
+        while True:
+            s, e = words[i][0], words[i + n - 1][1]
+            tokens = count_tokens(text[s:e])
+            if tokens <= max_tokens or n == 1:
+                break
+            n = max(1, int(n * 0.8))
+        if tokens > max_tokens:
+            # A single "word" longer than the limit (e.g. a run of symbols): cut by characters.
+            out.extend(_split_chars(text, s, e, count_tokens, max_tokens))
+        else:
+            out.append((s, e, tokens))
+        i += n
+    return out
+
+
+def _split_chars(text: str, start: int, end: int, count_tokens: TokenCounter,
+                 max_tokens: int) -> list[tuple[int, int, int]]:
+    out: list[tuple[int, int, int]] = []
+    step = max(1, max_tokens)
+    while start < end:
+        stop = min(end, start + step)
+        while count_tokens(text[start:stop]) > max_tokens and stop - start > 1:
+            stop = start + (stop - start) // 2
+        out.append((start, stop, count_tokens(text[start:stop])))
+        start = stop
+    return out
+
+
+def _pack(text: str, pieces: list[tuple[int, int, int]], count_tokens: TokenCounter,
+          settings: ChunkSettings) -> list[tuple[int, int]]:
+    """Greedily join consecutive pieces up to `target_tokens` (never over `max_tokens`)."""
+    spans: list[list[int]] = []  # [start, end, tokens]
+    for s, e, tokens in pieces:
+        if spans and spans[-1][2] + tokens <= settings.target_tokens:
+            spans[-1][1] = e
+            spans[-1][2] += tokens
+        else:
+            spans.append([s, e, tokens])
+    # A short last passage is a poor retrieval unit: merge it backwards if it fits.
+    if len(spans) >= 2 and spans[-1][2] < settings.min_tokens:
+        merged = count_tokens(text[spans[-2][0]:spans[-1][1]])
+        if merged <= settings.max_tokens:
+            spans[-2][1] = spans[-1][1]
+            spans[-2][2] = merged
+            spans.pop()
+    # Token counts were summed; the joined text can differ by a token or two.
+    out: list[tuple[int, int]] = []
+    for s, e, _ in spans:
+        if count_tokens(text[s:e]) <= settings.max_tokens:
+            out.append((s, e))
+        else:
+            out.extend((ws, we) for ws, we, _ in _split_words(text, s, e, count_tokens, settings.max_tokens))
+    return out

