@@ -66,7 +66,7 @@ def ask(question: str, k: int = 5, *, filters: Filters | None = None, settings: 
         passages = tuple(index.passages[p.index] for p in r.passages)
         evidence = evidence_spans(passages[0].text, question, idf) if settings.evidence else ()
         hits.append(Hit(document=doc, passages=passages, scores=tuple(p.score for p in r.passages),
-                        citation=cite(doc), evidence=evidence))
+                        citation=cite(doc), evidence=evidence, similarity=r.passages[0].cosine))
     return Answer(question=question, hits=tuple(hits))
 
 

@@ -65,6 +65,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index", type=Path, default=DEFAULT_INDEX_DIR, help="indeksmappe (standard: index/)")
     p.add_argument("--model", default=None, help="sprogmodel (standard: den indekset er bygget med)")
     _add_filter_args(p)
+
+    p = sub.add_parser("eval", help="mål søgekvaliteten på et sæt spørgsmål (JSONL)",
+                       description="Recall@1/5, MRR@10, citat-træf@5, afholdenhed og svartid pr. sæt.")
+    p.add_argument("questions", type=Path, help="JSONL med question, gold_file, gold_quote (og evt. set)")
+    p.add_argument("--index", type=Path, default=DEFAULT_INDEX_DIR, help="indeksmappe (standard: index/)")
+    p.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default="hybrid",
+                   help="søgemetode: hybrid (standard), kun dense (FAISS) eller kun BM25")
+    p.add_argument("--json", action="store_true", help="skriv resultatet som JSON")
     return parser
 
 
@@ -78,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
             return _index(args)
         if args.command == "ask":
             return _ask(args)
+        if args.command == "eval":
+            return _eval(args)
     except (AskError, IndexProblem) as exc:
         print(f"Fejl: {exc}", file=sys.stderr)
         return 2
@@ -136,6 +146,27 @@ def _ask(args: argparse.Namespace) -> int:
             print(f"    ► {_flat(hit.text[s:e])}")
         print(f"    »{_flat(hit.text)}«")
         print()
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from rag.answer import Settings
+    from rag.evaluate import format_table, load_rows, run, summarise
+
+    try:
+        rows = load_rows(args.questions)
+    except (OSError, ValueError) as exc:
+        print(f"Fejl: spørgsmålene kunne ikke læses: {exc}", file=sys.stderr)
+        return 2
+    settings = Settings(index_dir=args.index)
+    settings = replace(settings, search=replace(settings.search, mode=args.mode))
+    report = summarise(run(rows, settings))
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        print(format_table(report))
     return 0
 
 

@@ -174,7 +174,9 @@ def build_index(roots: Iterable[Path], index_dir: Path, embedder: Embedder, mode
     from filelock import FileLock, Timeout
 
     started = time.perf_counter()
-    chunk_settings = chunk_settings or ChunkSettings(max_tokens=min(500, embedder.max_tokens - 4))
+    if chunk_settings is None:
+        limit = min(ChunkSettings.max_tokens, embedder.max_tokens - 4)
+        chunk_settings = ChunkSettings(target_tokens=min(ChunkSettings.target_tokens, limit), max_tokens=limit)
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(index_dir / LOCK), timeout=0)

@@ -123,6 +123,7 @@ class Hit:
     scores: tuple[float, ...]
     citation: str
     evidence: tuple[tuple[int, int], ...] = ()
+    similarity: float = 0.0  # cosine between the question and the best passage
 
     @property
     def passage(self) -> Passage:
@@ -145,6 +146,7 @@ class Hit:
             "start": best.start,
             "end": best.end,
             "score": round(self.score, 6),
+            "similarity": round(self.similarity, 6),
             "citation": self.citation,
             "evidence": [list(span) for span in self.evidence],
             "passages": [
