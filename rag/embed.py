@@ -76,7 +76,15 @@ class SentenceTransformerEmbedder:
     """A sentence-transformers model on the CPU."""
 
     def __init__(self, name_or_path: str, model_id: str | None = None, fingerprint: str | None = None):
+        # transformers' per-tensor loading bar is noise next to our own progress bars.
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        if Path(name_or_path).is_dir():
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local folder needs no hub
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
 
         _set_threads()
         self.model_id = model_id or name_or_path
