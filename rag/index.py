@@ -77,6 +77,14 @@ class Index:
     vectors: np.ndarray
     dense: Any  # faiss.Index
     lexical: Any  # rag.lexical.LexicalIndex
+    rows_by_file: dict[str, list[int]] = field(default_factory=dict)  # passage rows of each document
+
+    def __post_init__(self) -> None:
+        if not self.rows_by_file:
+            for i, p in enumerate(self.passages):
+                self.rows_by_file.setdefault(p.file, []).append(i)
+        for file in self.documents:
+            self.rows_by_file.setdefault(file, [])
 
     @property
     def generation(self) -> str:

@@ -137,13 +137,19 @@ def documents_for(ids: Identifiers, documents: Sequence[Document]) -> list[str]:
 
 def search(index: Index, query_vector: np.ndarray | None, question: str, k: int,
            filters: Filters | None = None, settings: SearchSettings | None = None) -> list[RankedDocument]:
-    """The `k` best documents for `question`, each with its best passages."""
+    """The `k` best documents for `question`, each with the passages to quote, best first.
+
+    Documents are ranked by their best passage of any kind (the MP's question
+    included: a user's question often resembles it), but the passages to quote
+    are the document's answer text when it has any.
+    """
     settings = settings or SearchSettings()
     n = len(index.passages)
     if n == 0:
         return []
     allowed = _allowed_mask(index, filters)
     cosines = _dense_scores(index, query_vector, allowed, settings.candidates)
+    lexical = None
     fused: dict[int, float] = {}
     if settings.mode in ("hybrid", "dense") and query_vector is not None:
         _add_ranking(fused, cosines, settings.dense_weight, settings)
@@ -154,27 +160,46 @@ def search(index: Index, query_vector: np.ndarray | None, question: str, k: int,
         _add_ranking(fused, {int(i): float(lexical[i]) for i in _top(lexical, settings.candidates)
                              if lexical[i] > 0}, settings.lexical_weight, settings)
 
-    ranked = sorted(fused.items(), key=lambda item: -item[1])
-    grouped: dict[str, list[RankedPassage]] = {}
-    for i, score in ranked:
+    order: list[str] = []  # documents by their best fused passage
+    for i, _ in sorted(fused.items(), key=lambda item: -item[1]):
         file = index.passages[i].file
-        grouped.setdefault(file, [])
-        if len(grouped[file]) < settings.passages_per_document:
-            grouped[file].append(RankedPassage(i, score, cosines.get(i, _cosine(index, query_vector, i))))
-    results = [RankedDocument(file, tuple(ps)) for file, ps in grouped.items()]
-
+        if file not in order:
+            order.append(file)
     ids = find_identifiers(question)
+    named: list[str] = []
     if ids:
         named = [f for f in documents_for(ids, list(index.documents.values()))
-                 if allowed is None or filters is None or filters.matches(index.documents[f])]
-        by_file = {r.file: r for r in results}
-        first = []
-        for file in named:
-            passages = by_file.pop(file).passages if file in by_file else _best_passages_of(
-                index, file, query_vector, settings)
-            first.append(RankedDocument(file, passages, by_identifier=True))
-        results = first + [r for r in results if r.file in by_file]
-    return results[:k]
+                 if filters is None or filters.matches(index.documents[f])]
+        # Several documents can carry one number (S 101 exists in two sessions): best match first.
+        named.sort(key=lambda f: order.index(f) if f in order else len(order))
+    files = [f for f in named + [f for f in order if f not in named] if index.rows_by_file[f]]
+    return [RankedDocument(f, _passages_to_quote(index, f, query_vector, lexical, fused, settings),
+                           by_identifier=f in named)
+            for f in files[:k]]
+
+
+def _passages_to_quote(index: Index, file: str, query_vector: np.ndarray | None, lexical: np.ndarray | None,
+                       fused: dict[int, float], settings: SearchSettings) -> tuple[RankedPassage, ...]:
+    """A document's best passages to quote: answer text first, ranked within the document.
+
+    Ranking inside one document fuses the passages' cosine and BM25 ranks, so
+    the passage that best matches the question leads even when it was not
+    among the corpus-wide candidates.
+    """
+    rows = index.rows_by_file[file]
+    quotable = [i for i in rows if index.passages[i].kind != "question"] or rows
+    cos = {i: _cosine(index, query_vector, i) for i in rows}
+    local: dict[int, float] = {}
+    if query_vector is not None:
+        _add_ranking(local, {i: cos[i] for i in quotable}, settings.dense_weight, settings)
+    if lexical is not None:
+        _add_ranking(local, {i: float(lexical[i]) for i in quotable if lexical[i] > 0},
+                     settings.lexical_weight, settings)
+    best = sorted(quotable, key=lambda i: (-local.get(i, 0.0), i))[:settings.passages_per_document]
+    # The document's best cosine over all its passages (question included) drives abstention.
+    top_cosine = max(cos.values(), default=0.0)
+    return tuple(RankedPassage(i, local.get(i, 0.0), top_cosine if j == 0 else cos[i])
+                 for j, i in enumerate(best))
 
 
 def _allowed_mask(index: Index, filters: Filters | None) -> np.ndarray | None:
@@ -221,15 +246,6 @@ def _cosine(index: Index, query_vector: np.ndarray | None, i: int) -> float:
     if query_vector is None:
         return 0.0
     return float(index.vectors[i] @ query_vector)
-
-
-def _best_passages_of(index: Index, file: str, query_vector: np.ndarray | None,
-                      settings: SearchSettings) -> tuple[RankedPassage, ...]:
-    rows = [i for i, p in enumerate(index.passages) if p.file == file]
-    # Prefer answer text over the question when the identifier alone picked the document.
-    scored = sorted(rows, key=lambda i: (index.passages[i].kind != "answer", -_cosine(index, query_vector, i)))
-    return tuple(RankedPassage(i, 0.0, _cosine(index, query_vector, i))
-                 for i in scored[:settings.passages_per_document])
 
 
 # ---------------------------------------------------------------------------
