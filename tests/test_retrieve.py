@@ -89,7 +89,7 @@ def test_hits_carry_verbatim_text_and_citation(hashing_index: Path) -> None:
 
 
 def test_abstains_below_threshold(hashing_index: Path) -> None:
-    strict = Settings(index_dir=hashing_index, min_cosine=1.01)
+    strict = Settings(index_dir=hashing_index, min_confidence=5.0)
     answer = ask("kvalitetsrammen", settings=strict)
     assert answer.abstained and answer.hits == ()
     assert answer.message == "Jeg fandt ingen svar, der handler om det."
