@@ -72,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index", type=Path, default=DEFAULT_INDEX_DIR, help="indeksmappe (standard: index/)")
     p.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default="hybrid",
                    help="søgemetode: hybrid (standard), kun dense (FAISS) eller kun BM25")
+    p.add_argument("--no-abstain", action="store_true",
+                   help="afhold dig aldrig fra at svare (mål kun rangeringen)")
     p.add_argument("--json", action="store_true", help="skriv resultatet som JSON")
     return parser
 
@@ -160,7 +162,7 @@ def _eval(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"Fejl: spørgsmålene kunne ikke læses: {exc}", file=sys.stderr)
         return 2
-    settings = Settings(index_dir=args.index)
+    settings = Settings(index_dir=args.index, min_confidence=0.0 if args.no_abstain else None)
     settings = replace(settings, search=replace(settings.search, mode=args.mode))
     report = summarise(run(rows, settings))
     if args.json:
