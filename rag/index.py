@@ -30,7 +30,7 @@ import sys
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -320,7 +320,7 @@ def _manifest(embedder: Embedder, model_setting: str, chunk_settings: ChunkSetti
         "format_version": FORMAT_VERSION,
         "parser_version": PARSER_VERSION,
         "package_version": __version__,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "model": {"setting": model_setting, "id": embedder.model_id, "fingerprint": embedder.fingerprint,
                   "dim": embedder.dim},
         # Cosine similarity = inner product of L2-normalised vectors.
@@ -339,7 +339,7 @@ def _write_generation(index_dir: Path, manifest: dict[str, Any], documents: list
 
     from rag.lexical import LexicalIndex
 
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     name = f"gen-{stamp}-{os.getpid()}"
     tmp = index_dir / f".tmp-{name}"
     tmp.mkdir()

@@ -235,7 +235,7 @@ def _dense_scores(index: Index, query_vector: np.ndarray | None, allowed: np.nda
         ids = np.flatnonzero(allowed).astype(np.int64)
         if len(ids) == 0:
             return {}
-        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))
+        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))  # type: ignore[call-arg]
         k = min(k, len(ids))
     scores, rows = index.dense.search(q, k, params=params)
     return {int(i): float(s) for s, i in zip(scores[0], rows[0], strict=True) if i >= 0}
