@@ -14,7 +14,8 @@ def _doc(text: str) -> Document:
 
 
 def test_page_break_inside_a_sentence_is_joined() -> None:
-    text = "Aftalekredsen vil blive inddraget, når der skal tages stilling til den konkrete\n\n\n\nudmøntning af midlerne."
+    text = ("Aftalekredsen vil blive inddraget, når der skal tages stilling til den konkrete"
+            "\n\n\n\nudmøntning af midlerne.")
     spans = chunk_span(text, 0, len(text), word_count, ChunkSettings())
     assert spans == [(0, len(text))], f"expected one passage across the page break, got {spans}"
 
