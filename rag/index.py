@@ -208,8 +208,12 @@ def _build_locked(roots: list[Path], index_dir: Path, embedder: Embedder, model_
     from rag.parse import parse_document
 
     summary = IndexSummary()
-    previous = _previous_for_reuse(index_dir, embedder, chunk_settings)
+    previous = _previous_for_reuse(index_dir, embedder)
     old_docs: dict[str, dict[str, Any]] = previous.manifest["documents"] if previous else {}
+    # Parsed documents are reusable only if parsing and chunking are unchanged; vectors of
+    # identical passage texts are reused either way.
+    docs_reusable = previous is not None and previous.manifest["parser_version"] == PARSER_VERSION \
+        and previous.manifest["chunker"] == chunk_settings.to_dict()
 
     documents: list[Document] = []
     passages: list[Passage] = []
@@ -221,7 +225,7 @@ def _build_locked(roots: list[Path], index_dir: Path, embedder: Embedder, model_
     for src in tqdm(sources, desc="Læser dokumenter", unit="fil", disable=not progress, file=sys.stderr):
         try:
             digest = _file_digest(src.path, src.meta)
-            if previous and old_docs.get(src.file, {}).get("sha256") == digest:
+            if previous and docs_reusable and old_docs.get(src.file, {}).get("sha256") == digest:
                 doc = previous.documents[src.file]
                 doc_passages = old_passages.get(src.file, [])
             else:
@@ -264,21 +268,17 @@ def _text_key(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _previous_for_reuse(index_dir: Path, embedder: Embedder, chunk_settings: ChunkSettings) -> Index | None:
-    """The current generation if its vectors can be reused (same model, format)."""
+def _previous_for_reuse(index_dir: Path, embedder: Embedder) -> Index | None:
+    """The current generation if its vectors can be reused (built with the same model)."""
     try:
         previous = load_generation(index_dir)
     except IndexProblem:
         return None
     if previous is None:
         return None
-    m = previous.manifest
-    same_model = (m["model"]["id"] == embedder.model_id and m["model"]["fingerprint"] == embedder.fingerprint)
-    if not same_model:
+    model = previous.manifest["model"]
+    if model["id"] != embedder.model_id or model["fingerprint"] != embedder.fingerprint:
         return None
-    if m["parser_version"] != PARSER_VERSION or m["chunker"] != chunk_settings.to_dict():
-        # Documents must be re-parsed and re-chunked, but identical passage texts keep their vectors.
-        m["documents"] = {}
     return previous
 
 

@@ -122,3 +122,21 @@ def test_empty_folder_gives_empty_index_and_no_hits(tmp_path: Path) -> None:
     assert summary.documents == 0
     answer = ask("noget", settings=Settings(index_dir=tmp_path / "index"))
     assert answer.hits == () and answer.abstained
+
+
+def test_new_chunk_settings_rechunk_but_reuse_identical_passages(tmp_path: Path) -> None:
+    from rag.chunk import ChunkSettings
+    from rag.embed import load_embedder
+    from rag.index import build_index
+
+    embedder = load_embedder("hashing")
+    index_dir = tmp_path / "index"
+    first = build_index([CORPUS], index_dir, embedder, "hashing", ChunkSettings(target_tokens=60, max_tokens=116),
+                        progress=False)
+    second = build_index([CORPUS], index_dir, embedder, "hashing",
+                         ChunkSettings(target_tokens=61, max_tokens=116), progress=False)
+    assert second.passages == first.passages
+    # Paragraphs pack the same way unless a pack lands between 60 and 61 tokens.
+    assert second.reused > 0.8 * second.passages
+    index = load_generation(index_dir)
+    assert index is not None and index.manifest["chunker"]["target_tokens"] == 61
