@@ -1,10 +1,10 @@
 # One entry point for a fresh machine. `make run` sets up, indexes corpus/ and
-# answers an example question; `make test` sets up and runs the test suite.
+# answers an example question, then starts the web UI; `make test` sets up and runs the test suite.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run index test lint
+.PHONY: setup run index serve test lint
 
 setup: $(STAMP)
 
@@ -20,8 +20,14 @@ $(STAMP): pyproject.toml
 index: setup
 	$(VENV)/bin/rag index corpus/
 
+# Ends by starting the web UI on http://127.0.0.1 (opened in the browser when there is a display).
 run: index
 	$(VENV)/bin/rag ask "Hvor mange kommuner fik penge fra puljen til kommuner med mange børnesager?"
+	$(VENV)/bin/rag serve --open
+
+# The web UI alone; builds the index from corpus/ on first start.
+serve: setup
+	$(VENV)/bin/rag serve
 
 test: setup
 	$(PY) -m pytest -q
