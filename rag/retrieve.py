@@ -20,11 +20,12 @@ from typing import Literal
 
 import numpy as np
 
-from rag.index import Index
+from rag.index import Index, dense_search_params
 from rag.lexical import analyse
 from rag.types import Document, DocumentKind
 
 Mode = Literal["hybrid", "dense", "lexical"]
+EXACT_FILTERED = 20_000  # filtered searches over at most this many passages bypass an approximate index
 
 
 @dataclass(frozen=True)
@@ -235,8 +236,14 @@ def _dense_scores(index: Index, query_vector: np.ndarray | None, allowed: np.nda
         ids = np.flatnonzero(allowed).astype(np.int64)
         if len(ids) == 0:
             return {}
-        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))  # type: ignore[call-arg]
         k = min(k, len(ids))
+        if len(ids) <= EXACT_FILTERED and not isinstance(index.dense, faiss.IndexFlat):
+            # An IVF index scans only the clusters nearest the question, where a narrow filter
+            # may leave nothing: score the allowed passages exactly instead (20,000 rows ~ 2 ms).
+            sims = np.asarray(index.vectors[ids] @ q[0], dtype=np.float32)
+            top = _top(sims, k)
+            return {int(ids[i]): float(sims[i]) for i in top}
+        params = dense_search_params(index.dense, faiss.IDSelectorBatch(ids))
     scores, rows = index.dense.search(q, k, params=params)
     return {int(i): float(s) for s, i in zip(scores[0], rows[0], strict=True) if i >= 0}
 
