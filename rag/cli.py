@@ -186,6 +186,8 @@ def _ask(args: argparse.Namespace) -> int:
         return 0
     for n, hit in enumerate(answer.hits, start=1):
         print(f"[{n}] {hit.citation}")
+        if hit.document.url:
+            print(f"    {hit.document.url}")
         for s, e in hit.evidence:
             print(f"    ► {_flat(hit.text[s:e])}")
         print(f"    »{_flat(hit.text)}«")

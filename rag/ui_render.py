@@ -35,6 +35,14 @@ def esc(text: str) -> str:
     return html.escape(text, quote=True)
 
 
+def citation_html(hit: Hit) -> str:
+    """The citation, linked to the original on ft.dk when the document has a web address."""
+    url = hit.document.url
+    if url and url.startswith(("https://", "http://")):
+        return f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">{esc(hit.citation)}</a>'
+    return esc(hit.citation)
+
+
 def danish_date(d: date | None) -> str:
     """date(2024, 4, 3) -> '3. april 2024'; '' for None."""
     return f"{d.day}. {MONTHS[d.month - 1]} {d.year}" if d else ""
@@ -117,7 +125,7 @@ def hit_html(n: int, hit: Hit) -> str:
         f'<div class="rag-hit">'
         f'<div class="rag-hit-head"><span class="rag-num">[{n}]</span> {esc(kind)}</div>'
         f'<blockquote class="rag-quote">{text_html(hit.text, evidence)}</blockquote>'
-        f'<p class="rag-citation"><span class="rag-num">[{n}]</span> {esc(hit.citation)}</p>'
+        f'<p class="rag-citation"><span class="rag-num">[{n}]</span> {citation_html(hit)}</p>'
         f'<details class="rag-source"><summary>Læs spørgsmålet og hele svaret</summary>'
         f"{source_html(hit)}</details>"
         f"</div>"

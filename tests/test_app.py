@@ -421,3 +421,17 @@ def test_a_filter_that_cannot_be_read_is_answered_in_danish() -> None:
                       {"role": "assistant",
                        "content": '<div class="rag-error"><p>Ugyldig dato &#x27;i går&#x27; i »Fra dato«</p></div>'}]]
     assert list(error_turn("  ", [], "x")) == []
+
+
+def test_citation_links_to_the_original_when_the_document_has_an_address() -> None:
+    from dataclasses import replace
+
+    from rag.ui_render import citation_html
+
+    _, hit = _letter("Puljen er udmøntet.")
+    assert "<a " not in citation_html(hit)
+    linked = replace(hit, document=replace(hit.document, url="https://www.ft.dk/x?a=1&b=2"))
+    assert citation_html(linked) == ('<a href="https://www.ft.dk/x?a=1&amp;b=2" target="_blank" '
+                                     'rel="noopener noreferrer">Sagsnr. 2099 - 1 · SOU alm. del spm. 999</a>')
+    unsafe = replace(hit, document=replace(hit.document, url="javascript:alert(1)"))
+    assert "<a " not in citation_html(unsafe)

@@ -140,3 +140,16 @@ def test_new_chunk_settings_rechunk_but_reuse_identical_passages(tmp_path: Path)
     assert second.reused > 0.8 * second.passages
     index = load_generation(index_dir)
     assert index is not None and index.manifest["chunker"]["target_tokens"] == 61
+
+
+def test_sidecar_manifest_supplies_date_minister_and_url(corpus_copy: Path, tmp_path: Path) -> None:
+    (corpus_copy / "manifest.csv").write_text(
+        "file,dato,minister,url\n"
+        "001_221ceb91d594fab5.txt,2025-01-07,social- og boligministeren,https://www.ft.dk/samling/20241/spm238\n",
+        encoding="utf-8")
+    build([corpus_copy], tmp_path / "index")
+    answer = ask("spm. nr. 238", settings=Settings(index_dir=tmp_path / "index"))
+    doc = answer.hits[0].document
+    assert (doc.dato.isoformat() if doc.dato else None, doc.url) == ("2025-01-07",
+                                                                     "https://www.ft.dk/samling/20241/spm238")
+    assert answer.hits[0].citation == "SOU alm. del spm. 238 · 07-01-2025 · Social- og boligministeren"
