@@ -669,3 +669,22 @@ def test_pdf_line_cleanup() -> None:
 
     assert _clean_pdf_line("  ﬁnans\x00 og ﬂere tal\u00adord  ") == "finans og flere talord"
     assert _clean_pdf_line("bør\u00ad") == "bør\u00ad"  # a final soft hyphen is kept for joining
+
+
+def test_every_format_of_a_letter_parses_to_the_same_fields() -> None:
+    from rag.load import load_text
+    from rag.parse import parse_document
+
+    fixtures = Path(__file__).resolve().parent / "fixtures"
+    fields = ("kind", "sagsnr", "sagsnr_norm", "doknr", "dato", "udvalg", "asked_date", "spm_nr", "spm_type",
+              "minister_addressed", "spoerger", "signer", "signer_title")
+
+    def parsed(name: str) -> tuple[object, ...]:
+        doc = parse_document(load_text(fixtures / name), name)
+        return tuple(getattr(doc, f) for f in fields) + (" ".join((doc.answer or "").split()),)
+
+    reference = parsed("letter_002.txt")
+    assert reference[0] == "letter" and reference[7] == 391
+    for name in ("letter_002.pdf", "letter_002_cp1252.txt", "letter_002.html"):
+        assert parsed(name) == reference, name
+    assert parsed("letter_000.docx") == parsed("letter_000.md")
