@@ -128,3 +128,18 @@ def test_default_ask_does_not_import_torch(real_index: Path) -> None:
                          timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "HEAVY []" in out.stdout
+
+
+@pytest.mark.real_model
+def test_auto_moves_bulk_jobs_to_bfloat16_only_where_the_cpu_has_it() -> None:
+    from rag.embed import AutoEmbedder, cpu_has_bf16
+
+    passages, _ = _samples()
+    auto = AutoEmbedder()
+    small = auto.embed_passages(passages[:3])  # below bulk_batch: ONNX Runtime
+    assert auto.backend == "auto (onnx)"
+    auto.bulk_batch = 3
+    bulk = auto.embed_passages(passages[:3])
+    assert auto.backend == ("auto (onnx + torch-bf16)" if cpu_has_bf16() else "auto (onnx)")
+    assert float((small * bulk).sum(axis=1).min()) >= 0.999
+    assert np.allclose(auto.embed_query("plejefamilier"), load_embedder(BUNDLED, "onnx").embed_query("plejefamilier"))

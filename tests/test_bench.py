@@ -99,7 +99,7 @@ def test_choose_dense_index_by_size() -> None:
     assert choose_dense_index(10, 384).exact
     assert choose_dense_index(FLAT_LIMIT - 1, 384).factory == "Flat"
     big = choose_dense_index(1_000_000, 384)
-    assert big.factory == "IVF4096,SQfp16" and big.nprobe == 64
+    assert big.factory == "IVF4096,SQfp16" and big.nprobe == 1365
     mid = choose_dense_index(FLAT_LIMIT, 384)
     nlist = int(mid.factory[3:].split(",")[0])
     assert FLAT_LIMIT // nlist >= 39 and mid.nprobe >= 16
