@@ -7,7 +7,7 @@ reply quotes the ministers' answers verbatim, each with its citation.
     python app.py                                 # only this machine
     python app.py --host 0.0.0.0 --auth anna:pw   # the network, with a login (or RAG_AUTH=anna:pw)
 
-The page itself is built in rag/ui_app.py and rendered by rag/ui_render.py.
+The page itself is built in rag/web/app.py and rendered by rag/web/render.py.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sys
 # Before gradio is imported anywhere: no telemetry, no version check.
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
-from rag.ui_app import main  # noqa: E402
+from rag.web.serve import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main())

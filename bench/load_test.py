@@ -96,9 +96,12 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=20)
     args = parser.parse_args()
 
-    from rag.ui_app import Access, build_app, launch
+    from rag import Settings
+    from rag.web.access import Access
+    from rag.web.app import build_app
+    from rag.web.serve import launch
 
-    demo = build_app(args.index)
+    demo = build_app(Settings(index_dir=args.index))
     url = launch(demo, Access("127.0.0.1"), free_port(), block=False)
     try:
         result = run_load(url, dev_questions(), args.total, args.clients)

@@ -1,12 +1,12 @@
-"""Scale benchmark: the dense index `rag.index.choose_dense_index` picks, on synthetic vectors.
+"""Scale benchmark: the dense index `rag.dense.choose_dense_index` picks, on synthetic vectors.
 
 For each corpus size (a prefix of the synthetic vectors from `bench.synth`):
 exact top-10 by brute force (the ground truth), then the chosen index is
-built with `rag.index.build_dense_index`, exactly as `rag index` would, and
+built with `rag.dense.build_dense_index`, exactly as `rag index` would, and
 measured: build time, memory (resident growth while building, and the
 index's own size), size on disk, single-query latency p50/p95 with 1 and 2
 FAISS threads, recall@10 against exact, a sweep over nprobe, and a filtered
-search (10 % of passages allowed, through `rag.index.dense_search_params`).
+search (10 % of passages allowed, through `rag.dense.dense_search_params`).
 The exact (flat) index's single-query latency is measured for comparison.
 
     python -m bench.synth --from-index /tmp/ix --n 1000000 --out /tmp/synth1m
@@ -82,7 +82,7 @@ def measure(vectors: np.ndarray, queries: np.ndarray, fractions: list[float],
             flat_queries: int = 100) -> dict[str, Any]:
     import faiss
 
-    from rag.index import build_dense_index, choose_dense_index, dense_search_params, tune_for_queries
+    from rag.dense import build_dense_index, choose_dense_index, dense_search_params, tune_for_queries
 
     n, dim = vectors.shape
     res: dict[str, Any] = {"n": n, "dim": dim, "queries": len(queries)}
@@ -112,7 +112,7 @@ def measure(vectors: np.ndarray, queries: np.ndarray, fractions: list[float],
         faiss.write_index(index, str(path))
         res["disk_mb"] = round(path.stat().st_size / 1e6, 1)
         t = time.perf_counter()
-        index = tune_for_queries(faiss.read_index(str(path)))  # as rag.index.load_generation does
+        index = tune_for_queries(faiss.read_index(str(path)))  # as rag.store.load_generation does
         res["load_seconds"] = round(time.perf_counter() - t, 2)
 
     for threads in (1, os.cpu_count() or 1):

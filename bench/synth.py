@@ -30,7 +30,7 @@ import numpy as np
 
 def real_statistics(index_dir: Path) -> dict[str, Any]:
     """Mean, covariance, vocabulary and passage lengths (in words) of a real index."""
-    from rag.index import load_generation
+    from rag.store import load_generation
 
     index = load_generation(Path(index_dir))
     if index is None:

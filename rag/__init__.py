@@ -5,7 +5,11 @@
     for hit in answer.hits:
         print(hit.text, hit.citation)
 
-Importing this package is cheap: torch, faiss and gradio load on first use.
+This is the public surface: the CLI, the web app, `rag eval` and `rag bench` use
+only these names, so everything behind them may change. The pipeline reads
+records <- ingest <- store <- retrieve <- answer <- shells (cli, web); config,
+errors and text sit below everything. Importing this package is cheap: torch,
+faiss and gradio load on first use.
 """
 
 from __future__ import annotations
@@ -13,26 +17,51 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from rag.version import __version__
+
 # torch and faiss each bring an OpenMP runtime; with the default busy-waiting
 # their idle threads starve each other on a 2-core laptop (a 15 ms query
 # embedding took 500+ ms once faiss had run). Must be set before either loads.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-__version__ = "0.1.0"
-__all__ = ["ask", "Answer", "Hit", "Passage", "Document", "Settings", "__version__"]
+__all__ = [
+    "AbstentionSettings", "Answer", "ChunkSettings", "Document", "Filters", "Hit", "IndexInfo", "IndexSummary",
+    "InputError", "ModelSettings", "Passage", "RagError", "SearchSettings", "Section", "Settings", "__version__",
+    "ask", "describe_index", "index_exists", "load_embedder", "open_index", "record_stages", "update_index",
+]
+
+# name -> module that defines it; imported on first use
+_EXPORTS = {
+    "ask": "rag.answer", "describe_index": "rag.answer", "IndexInfo": "rag.answer",
+    "open_index": "rag.answer", "index_exists": "rag.answer",
+    "update_index": "rag.build", "IndexSummary": "rag.build",
+    "Settings": "rag.config", "ModelSettings": "rag.config", "ChunkSettings": "rag.config",
+    "SearchSettings": "rag.config", "AbstentionSettings": "rag.config",
+    "RagError": "rag.errors", "InputError": "rag.errors",
+    "Filters": "rag.retrieve",
+    "Answer": "rag.records", "Hit": "rag.records", "Section": "rag.records", "Passage": "rag.records",
+    "Document": "rag.records",
+    "load_embedder": "rag.model.embedder",
+    "record_stages": "rag.timing",
+}
 
 if TYPE_CHECKING:
-    from rag.answer import Settings, ask
-    from rag.types import Answer, Document, Hit, Passage
+    from rag.answer import IndexInfo, ask, describe_index, index_exists, open_index
+    from rag.build import IndexSummary, update_index
+    from rag.config import AbstentionSettings, ChunkSettings, ModelSettings, SearchSettings, Settings
+    from rag.errors import InputError, RagError
+    from rag.model.embedder import load_embedder
+    from rag.records import Answer, Document, Hit, Passage, Section
+    from rag.retrieve import Filters
+    from rag.timing import record_stages
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("ask", "Settings"):
-        from rag import answer
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rag' has no attribute {name!r}")
+    import importlib
 
-        return getattr(answer, name)
-    if name in ("Answer", "Hit", "Passage", "Document"):
-        from rag import types
-
-        return getattr(types, name)
-    raise AttributeError(name)
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -16,9 +16,9 @@ cold start  a new process -> first answer (`from rag import ask; ask(...)`),
             and the whole `rag ask` command line, median of --cold-runs.
 disk        the size of the index generation, per file.
 
-Stage times come from wrapping the stage functions in the serving child (no
-hooks in the library): a wrapped function's time excludes the wrapped
-functions it calls, so the stages add up to the total.
+Stage times come from `rag.record_stages()` around each `ask()`: a stage's time
+excludes the stages nested inside it, so the stages add up to the total.
+Only the public API of `rag` is used.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ STAGE_LABELS = {
     "other": "andet",
     "total": "ask() i alt",
 }
-DEFAULT_QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "eval" / "dev.jsonl"
+DEFAULT_QUESTIONS = Path("tests/eval/dev.jsonl")  # in the repository, where `make` runs
 
 
 # ---------------------------------------------------------------------------
@@ -111,46 +111,18 @@ def machine() -> dict[str, Any]:
 
 def index_size(index_dir: Path) -> dict[str, Any]:
     """Bytes on disk of the current generation, in total and per top-level entry."""
-    from rag.index import current_generation
+    from rag import describe_index, index_exists
 
-    name = current_generation(index_dir)
-    if name is None:
+    if not index_exists(index_dir):
         return {"total": 0, "files": {}}
-    gen = Path(index_dir) / name
+    info = describe_index(index_dir)
+    gen = info.path / info.generation
     files: dict[str, int] = {}
     for p in sorted(gen.rglob("*")):
         if p.is_file():
             top = p.relative_to(gen).parts[0]
             files[top] = files.get(top, 0) + p.stat().st_size
-    return {"total": sum(files.values()), "files": files, "generation": name}
-
-
-class Stages:
-    """Exclusive wall time per named stage: a wrapped call's time minus the wrapped calls inside it."""
-
-    def __init__(self) -> None:
-        self.times: dict[str, float] = {}
-        self.calls: dict[str, int] = {}
-        self._stack: list[list[float]] = []  # [time spent in nested wrapped calls]
-
-    def reset(self) -> None:
-        self.times = {}
-
-    def wrap(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            self._stack.append([0.0])
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                elapsed = time.perf_counter() - started
-                (nested,) = self._stack.pop()
-                self.times[name] = self.times.get(name, 0.0) + elapsed - nested
-                self.calls[name] = self.calls.get(name, 0) + 1
-                if self._stack:
-                    self._stack[-1][0] += elapsed
-
-        return timed
+    return {"total": sum(files.values()), "files": files, "generation": info.generation}
 
 
 def _load_questions(path: Path) -> list[str]:
@@ -167,47 +139,26 @@ def _load_questions(path: Path) -> list[str]:
 # Children: each prints one JSON line (its result) as the last line of stdout
 
 
-def _settings(settings_class: Any, args: dict[str, Any]) -> Any:
-    """ask() settings for the child; without a backend also for code older than backends
-    (so the harness can measure an exported older commit: PYTHONPATH=<export> rag bench ...)."""
-    if args["backend"]:
-        return settings_class(index_dir=Path(args["index_dir"]), backend=args["backend"])
-    return settings_class(index_dir=Path(args["index_dir"]))
+def _settings(args: dict[str, Any]) -> Any:
+    from rag import ModelSettings, Settings
 
-
-def _embedder(args: dict[str, Any]) -> Any:
-    from rag.embed import load_embedder
-
-    return load_embedder(args["model"], args["backend"]) if args["backend"] else load_embedder(args["model"])
+    return Settings(index_dir=Path(args["index_dir"]),
+                    model=ModelSettings(name=args.get("model"), backend=args["backend"]))
 
 
 def child_index(args: dict[str, Any]) -> dict[str, Any]:
-    """Build a fresh index and time it; embedding time is measured around embed_passages."""
+    """Build a fresh index and time it; the embedding time is the indexer's own measurement."""
     started = time.perf_counter()
-    from rag.index import build_index, load_generation
 
-    embedder = _embedder(args)
+    from rag import load_embedder, open_index, update_index
+
+    settings = _settings(args)
+    embedder = load_embedder(args["model"], args["backend"])
     loaded = time.perf_counter()
-    embed_seconds = 0.0
-    embed_calls = 0
-    original = embedder.embed_passages
-
-    def timed(texts: Sequence[str], progress: bool = False) -> Any:
-        nonlocal embed_seconds, embed_calls
-        t = time.perf_counter()
-        try:
-            return original(texts, progress)
-        finally:
-            embed_seconds += time.perf_counter() - t
-            embed_calls += 1
-
-    embedder.embed_passages = timed  # type: ignore[method-assign]
-    summary_ = build_index([Path(p) for p in args["paths"]], Path(args["index_dir"]), embedder, args["model"],
-                           progress=False)
+    summary_ = update_index([Path(p) for p in args["paths"]], settings, progress=False)
     finished = time.perf_counter()
     peak_build = peak_rss_mb()
-    index = load_generation(Path(args["index_dir"]))
-    assert index is not None
+    index = open_index(settings.index_dir)
     tokens = [embedder.count_tokens(p.text) for p in index.passages]  # after the clock stopped
     # the default backend loads torch lazily, inside its first bulk embed call: that is loading, not embedding
     lazy_load = float(getattr(embedder, "bulk_load_seconds", 0.0))
@@ -221,7 +172,7 @@ def child_index(args: dict[str, Any]) -> dict[str, Any]:
         "model_load_seconds": loaded - started + lazy_load,
         "build_seconds": finished - loaded,
         "total_seconds": finished - started,  # imports, model, reading, chunking, embedding, writing
-        "embed_seconds": embed_seconds - lazy_load,
+        "embed_seconds": summary_.embed_seconds - lazy_load,
         "lazy_model_load_seconds": lazy_load,
         "peak_rss_mb": peak_build,
     }
@@ -230,39 +181,29 @@ def child_index(args: dict[str, Any]) -> dict[str, Any]:
 def child_serve(args: dict[str, Any]) -> dict[str, Any]:
     """Warm `ask()` latency per stage over the question file, and the RSS that takes."""
     started = time.perf_counter()
-    import rag.answer as answer_mod
-    import rag.retrieve as retrieve_mod
-    from rag.answer import Settings, ask, embedder_for, get_index
+    from rag import ask, load_embedder, record_stages
 
-    settings = _settings(Settings, args)
+    settings = _settings({**args, "model": None})
     questions = _load_questions(Path(args["questions"]))
     ask(questions[0], settings=settings)
     first = time.perf_counter()
-    index = get_index(settings.index_dir)
-    embedder = embedder_for(index, *([None, args["backend"]] if args["backend"] else [None]))
-
-    stages = Stages()
-    embedder.embed_query = stages.wrap("embed", embedder.embed_query)  # type: ignore[method-assign]
-    index.lexical.scores = stages.wrap("bm25", index.lexical.scores)
-    retrieve_mod._dense_scores = stages.wrap("dense", retrieve_mod._dense_scores)
-    answer_mod.search = stages.wrap("fusion", answer_mod.search)
-    answer_mod.relevance = stages.wrap("abstention", answer_mod.relevance)
-    answer_mod.evidence_spans = stages.wrap("evidence", answer_mod.evidence_spans)
-
     for q in questions[: args["warmup"]]:
         ask(q, settings=settings)
     per_question: list[dict[str, float]] = []
+    seen: set[str] = set()
     for _ in range(args["rounds"]):
         for q in questions:
-            stages.reset()
-            t = time.perf_counter()
-            ask(q, settings=settings)
-            total = time.perf_counter() - t
-            row = {s: stages.times.get(s, 0.0) * 1000 for s in STAGES if s != "other"}
+            with record_stages() as times:
+                t = time.perf_counter()
+                ask(q, settings=settings)
+                total = time.perf_counter() - t
+            seen.update(times)
+            row = {s: times.get(s, 0.0) * 1000 for s in STAGES if s != "other"}
             row["other"] = max(0.0, total * 1000 - sum(row.values()))
             row["total"] = total * 1000
             per_question.append(row)
-    missing = [s for s in ("embed", "dense", "bm25", "fusion", "evidence") if not stages.calls.get(s)]
+    missing = [s for s in ("embed", "dense", "bm25", "fusion", "evidence") if s not in seen]
+    embedder = load_embedder(settings.model.name or "bundled", args["backend"])
     return {
         "backend": getattr(embedder, "backend", args["backend"]),
         "questions": len(questions),
@@ -279,10 +220,9 @@ def child_cold(args: dict[str, Any]) -> dict[str, Any]:
     """Import, load and answer one question; the parent clocks process start -> this line."""
     t0 = time.perf_counter()
     from rag import ask
-    from rag.answer import Settings
 
     t1 = time.perf_counter()
-    answer = ask(args["question"], settings=_settings(Settings, args))
+    answer = ask(args["question"], settings=_settings({**args, "model": None}))
     t2 = time.perf_counter()
     return {"import_seconds": t1 - t0, "first_ask_seconds": t2 - t1, "hits": len(answer.hits),
             "torch_imported": "torch" in sys.modules, "peak_rss_mb": peak_rss_mb()}
@@ -330,15 +270,14 @@ def run_bench(paths: Sequence[Path], index_dir: Path, backend: str | None = None
               questions: Path = DEFAULT_QUESTIONS, rounds: int = 2, warmup: int = 5, cold_runs: int = 3,
               skip_indexing: bool = False, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Run every part and return the results as a dict (see `format_report`)."""
-    from rag.index import current_generation
+    from rag import index_exists
 
     say = progress or (lambda _msg: None)
     index_dir = Path(index_dir)
     report: dict[str, Any] = {"machine": machine(), "backend": backend, "index_dir": str(index_dir),
                               "paths": [str(p) for p in paths], "questions_file": str(questions)}
     if not skip_indexing:
-        existing = current_generation(index_dir) if index_dir.exists() else None
-        target = index_dir if existing is None else Path(tempfile.mkdtemp(prefix="rag-bench-index-"))
+        target = index_dir if not index_exists(index_dir) else Path(tempfile.mkdtemp(prefix="rag-bench-index-"))
         say(f"Indekserer {', '.join(map(str, paths))} -> {target} ...")
         try:
             r = _run_child("index", {"paths": [str(p) for p in paths], "index_dir": str(target),
@@ -354,7 +293,7 @@ def run_bench(paths: Sequence[Path], index_dir: Path, backend: str | None = None
         r["embed_passages_per_s"] = n / r["embed_seconds"] if r["embed_seconds"] else 0.0
         r["embed_tokens_per_s"] = tok * (n / r["passages"]) / r["embed_seconds"] if r["embed_seconds"] else 0.0
         report["indexing"] = r
-    if current_generation(index_dir) is None:
+    if not index_exists(index_dir):
         raise RuntimeError(f"der er intet indeks i {index_dir} at måle svartider på")
     report["disk"] = index_size(index_dir)
     say("Måler svartider (varm) ...")
@@ -451,17 +390,13 @@ def format_report(report: dict[str, Any]) -> str:
 
 
 def add_bench_arguments(p: argparse.ArgumentParser) -> None:
-    backends: tuple[str, ...] = ()
-    try:
-        from rag.embed import BACKENDS as backends
-    except ImportError:  # an exported older commit, measured with this harness
-        pass
+    from rag.config import BACKENDS
 
     p.add_argument("paths", nargs="*", type=Path, help="mapper der indekseres (udelad med --skip-indexing)")
     p.add_argument("--index", type=Path, required=True,
                    help="indeksmappe at måle svartider på; bygges her, hvis den er tom")
-    p.add_argument("--backend", choices=backends or None, default=None,
-                   help="motor for den indbyggede model (standard: $RAG_BACKEND eller onnx)")
+    p.add_argument("--backend", choices=BACKENDS, default=None,
+                   help="motor for den indbyggede model (standard: $RAG_BACKEND eller auto)")
     p.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS, help="JSONL med spørgsmål (question)")
     p.add_argument("--rounds", type=int, default=2, help="runder over spørgsmålene (standard 2)")
     p.add_argument("--cold-runs", type=int, default=3, help="koldstarter at tage medianen af (standard 3)")

@@ -14,29 +14,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 
-from rag.types import Document, Passage
+from rag.config import ChunkSettings
+from rag.records import Document, Passage
+from rag.text import sentence_spans, split_spans
 
 TokenCounter = Callable[[str], int]
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\u00a0]*\n\s*|\n(?=[ \t\u00a0]{2,}\S)")
-_SENTENCE_END = re.compile(r"""[.!?]["”»)]?(?=\s+["“„«(]?[A-ZÆØÅ])""")
 _ENDS_SENTENCE = re.compile(r"""[.!?:;]["”»)]?\s*$""")
 _STARTS_LOWER = re.compile(r"^\s*[a-zæøå0-9]")
-
-
-@dataclass(frozen=True)
-class ChunkSettings:
-    """How passages are cut. Recorded in the index manifest."""
-
-    target_tokens: int = 180  # pack paragraphs up to about this many tokens
-    max_tokens: int = 500  # hard limit: the model reads at most 512 incl. prefix and specials
-    min_tokens: int = 24  # a trailing passage shorter than this joins its neighbour
-
-    def to_dict(self) -> dict[str, int]:
-        return {"target_tokens": self.target_tokens, "max_tokens": self.max_tokens,
-                "min_tokens": self.min_tokens}
 
 
 def word_count(text: str) -> int:
@@ -86,29 +73,9 @@ def _surely_too_long(chars: int, max_tokens: int) -> bool:
     return chars > 64 * max(max_tokens, 1)
 
 
-def _stripped(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
-
-
-def _raw_paragraphs(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    cursor = start
-    for m in _PARAGRAPH_BREAK.finditer(text, start, end):
-        s, e = _stripped(text, cursor, m.start())
-        if e > s:
-            yield s, e
-        cursor = m.end()
-    s, e = _stripped(text, cursor, end)
-    if e > s:
-        yield s, e
-
-
 def _paragraphs(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     current: tuple[int, int] | None = None
-    for s, e in _raw_paragraphs(text, start, end):
+    for s, e in split_spans(text, _PARAGRAPH_BREAK, start, end):
         # Re-join paragraphs that a page break cut mid-sentence. Spans are stripped, so a sentence
         # end is in the last two characters and the first character decides "starts lower-case":
         # looking at short ends keeps a long run of joined paragraphs linear, not quadratic.
@@ -123,22 +90,10 @@ def _paragraphs(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
         yield current
 
 
-def _sentences(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    cursor = start
-    for m in _SENTENCE_END.finditer(text, start, end):
-        s, e = _stripped(text, cursor, m.end())
-        if e > s:
-            yield s, e
-        cursor = m.end()
-    s, e = _stripped(text, cursor, end)
-    if e > s:
-        yield s, e
-
-
 def _split_long(text: str, start: int, end: int, count_tokens: TokenCounter,
                 settings: ChunkSettings) -> Iterator[tuple[int, int, int]]:
     """Split an over-long paragraph at sentence ends, then at spaces."""
-    for ss, se in _sentences(text, start, end):
+    for ss, se in sentence_spans(text, start, end):
         tokens = None if _surely_too_long(se - ss, settings.max_tokens) else count_tokens(text[ss:se])
         if tokens is not None and tokens <= settings.max_tokens:
             yield ss, se, tokens

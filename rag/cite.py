@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from rag.types import Document
+from rag.records import Document
+from rag.text import capitalised
 
 SEPARATOR = " · "
 
@@ -41,10 +42,6 @@ def committee_abbreviation(udvalg: str | None) -> str | None:
     return _COMMITTEE_ABBREVIATIONS.get(name)
 
 
-def _capitalised(s: str) -> str:
-    return s[:1].upper() + s[1:]
-
-
 def cite(doc: Document) -> str:
     """The one-line citation shown under every quote of `doc`."""
     parts: list[str] = []
@@ -61,14 +58,14 @@ def cite(doc: Document) -> str:
             parts.append(doc.dato.strftime("%d-%m-%Y"))
         minister = doc.minister_addressed or doc.signer_title
         if minister:
-            parts.append(_capitalised(minister))
+            parts.append(capitalised(minister))
     elif doc.kind == "s20":
         parts.append(f"§ 20-spørgsmål {doc.s_nr}" if doc.s_nr else "§ 20-spørgsmål")
         if doc.dato:
             parts.append(doc.dato.strftime("%d-%m-%Y"))
         minister = doc.answering_minister or doc.minister_addressed
         if minister:
-            parts.append(_capitalised(minister))
+            parts.append(capitalised(minister))
     else:
         parts.append(doc.title or doc.file)
         if doc.dato:

@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rag.answer import Settings, ask
-from rag.types import Answer
+from rag import Answer, Settings, ask
 
 
 @dataclass(frozen=True)

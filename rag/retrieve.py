@@ -2,8 +2,9 @@
 
 1. Identifiers ("spm. nr. 687", "sagsnr. 2024-2715", "S 122") pick their
    documents outright; they come first whatever the embedding says.
-2. Dense search (FAISS, cosine) and BM25 each rank passages; the two rankings
-   are fused with weighted reciprocal rank fusion.
+2. Dense search (FAISS, cosine) and BM25 each rank passages; the two are fused
+   linearly (cosine + a small weight times BM25 scaled by the question's best
+   BM25 score), or with reciprocal rank fusion if the settings ask for it.
 3. Passages are grouped by document (best first) and `k` documents returned.
 4. In each document's best passage, the sentence(s) that share most of the
    question's rare words are marked as evidence.
@@ -16,15 +17,18 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
 
 import numpy as np
 
-from rag.index import Index, dense_search_params
+from rag.config import SearchSettings
+from rag.dense import dense_search_params
+from rag.errors import InputError
 from rag.lexical import analyse
-from rag.types import Document, DocumentKind
+from rag.records import DOCUMENT_KINDS, Document, DocumentKind
+from rag.store import Index
+from rag.text import sentence_spans, to_date
+from rag.timing import stage
 
-Mode = Literal["hybrid", "dense", "lexical"]
 EXACT_FILTERED = 20_000  # filtered searches over at most this many passages bypass an approximate index
 
 
@@ -38,6 +42,24 @@ class Filters:
     udvalg: str | None = None
     spoerger: str | None = None  # the asking MP or the party, e.g. "SF" or "Mølbæk"
     kind: DocumentKind | None = None
+
+    @classmethod
+    def parse(cls, date_from: object = None, date_to: object = None, minister: str | None = None,
+              udvalg: str | None = None, spoerger: str | None = None, kind: str | None = None) -> Filters:
+        """Filters from raw values typed in a form or on a command line; empty values mean no filter.
+
+        Dates may be dates, ISO or Danish text ('2024-04-30', '30-04-2024', '30. april 2024').
+        Raises InputError with a Danish line for a value that cannot be used.
+        """
+        start = _filter_date(date_from, "Fra dato")
+        end = _filter_date(date_to, "Til dato")
+        if start and end and start > end:
+            raise InputError("»Fra dato« ligger efter »Til dato«.")
+        if kind and kind not in DOCUMENT_KINDS:
+            raise InputError(f"Ukendt dokumenttype '{kind}' – brug {', '.join(DOCUMENT_KINDS)}.")
+        return cls(date_from=start, date_to=end, minister=(minister or "").strip() or None,
+                   udvalg=(udvalg or "").strip() or None, spoerger=(spoerger or "").strip() or None,
+                   kind=kind or None)  # type: ignore[arg-type]
 
     def active(self) -> bool:
         return any(v is not None and v != "" for v in vars(self).values())
@@ -62,26 +84,16 @@ class Filters:
         return True
 
 
+def _filter_date(value: object, label: str) -> date | None:
+    try:
+        return to_date(value)
+    except ValueError:
+        raise InputError(f"Ugyldig dato '{value}' i »{label}« – brug ÅÅÅÅ-MM-DD eller DD-MM-ÅÅÅÅ.") from None
+
+
 def _contains(needle: str, *haystacks: str | None) -> bool:
     n = needle.strip().lower()
     return any(h and n in h.lower() for h in haystacks)
-
-
-@dataclass(frozen=True)
-class SearchSettings:
-    """Knobs of the search, tuned on tests/eval/dev.jsonl (see BENCHMARKS.md)."""
-
-    mode: Mode = "hybrid"
-    # linear: cosine + lexical_weight * BM25 / best BM25 of the question (dev MRR@10 0.918);
-    # rrf: sum of weight / (rrf_k + rank) over both rankings (dev MRR@10 0.879 at k=60, equal weights).
-    fusion: Literal["rrf", "linear"] = "linear"
-    candidates: int = 100  # passages taken from each ranking before fusion
-    rrf_k: float = 60.0
-    dense_weight: float = 1.0
-    # e5 cosines of relevant and unrelated passages differ by only ~0.05, so BM25 gets a
-    # small weight: it breaks ties between documents the embedding cannot tell apart.
-    lexical_weight: float = 0.03
-    passages_per_document: int = 3
 
 
 @dataclass(frozen=True)
@@ -160,7 +172,8 @@ def search(index: Index, query_vector: np.ndarray | None, question: str, k: int,
     if settings.mode in ("hybrid", "dense") and query_vector is not None:
         _add_ranking(fused, cosines, settings.dense_weight, settings)
     if settings.mode in ("hybrid", "lexical"):
-        lexical = index.lexical.scores(question, n)
+        with stage("bm25"):
+            lexical = index.lexical.scores(question, n)
         if allowed is not None:
             lexical = np.where(allowed, lexical, 0.0)
         top_lexical = {int(i): float(lexical[i]) for i in _top(lexical, settings.candidates) if lexical[i] > 0}
@@ -227,6 +240,12 @@ def _dense_scores(index: Index, query_vector: np.ndarray | None, allowed: np.nda
     """Top passages by cosine (inner product of normalised vectors), within the filter."""
     if query_vector is None:
         return {}
+    with stage("dense"):
+        return _dense_search(index, query_vector, allowed, candidates)
+
+
+def _dense_search(index: Index, query_vector: np.ndarray, allowed: np.ndarray | None,
+                  candidates: int) -> dict[int, float]:
     import faiss
 
     q = np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32)
@@ -270,28 +289,6 @@ def _cosine(index: Index, query_vector: np.ndarray | None, i: int) -> float:
 # ---------------------------------------------------------------------------
 # Evidence sentences
 
-_SENTENCE = re.compile(r"""[^.!?]+(?:[.!?]+["”»)]?|$)""")
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence of `text`, whitespace trimmed."""
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for m in re.finditer(r"""[.!?]["”»)]?(?=\s+["“„«(]?[A-ZÆØÅ0-9])""", text):
-        spans.append((start, m.end()))
-        start = m.end()
-    spans.append((start, len(text)))
-    out = []
-    for s, e in spans:
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e > s:
-            out.append((s, e))
-    return out
-
-
 def evidence_spans(text: str, question: str, document_frequency: dict[str, float] | None = None,
                    max_sentences: int = 2) -> tuple[tuple[int, int], ...]:
     """The sentence(s) of `text` that best match `question` by rare shared words.
@@ -302,7 +299,7 @@ def evidence_spans(text: str, question: str, document_frequency: dict[str, float
     terms = set(analyse(question))
     if not terms:
         return ()
-    spans = sentence_spans(text)
+    spans = list(sentence_spans(text))
     df = document_frequency or {}
     scored = []
     for s, e in spans:

@@ -12,8 +12,8 @@ S20_DIR = SHARED / "corpora" / "folketinget-s20-2023"
 
 
 def build(paths: list[Path], index_dir: Path, model: str = "hashing"):  # type: ignore[no-untyped-def]
-    from rag.embed import load_embedder
-    from rag.index import build_index
+    from rag.build import build_index
+    from rag.model.embedder import load_embedder
 
     return build_index(paths, index_dir, load_embedder(model), model, progress=False)
 

@@ -17,21 +17,24 @@ from conftest import CORPUS, build
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rag.answer import NO_ANSWER, AskError, ask
+from rag import Settings
+from rag.answer import NO_ANSWER, ask
+from rag.errors import RagError as AskError
+from rag.errors import SettingError as ServeError
+from rag.records import Document, Hit, Passage, Section
 from rag.retrieve import Filters
-from rag.types import Document, Hit, Passage, Section
-from rag.ui_app import (
-    Access,
-    ServeError,
-    api_answer,
-    chat_turn,
-    is_loopback,
-    launch_options,
-    make_filters,
-    overview,
-    resolve_access,
-)
-from rag.ui_render import flat, hit_html, no_answer_html, paragraphs, source_html, text_html
+from rag.text import flat
+from rag.web.access import Access, is_loopback, resolve_access
+from rag.web.app import api_answer, chat_turn, overview
+from rag.web.render import hit_html, no_answer_html, paragraphs, source_html, text_html
+from rag.web.serve import launch_options
+
+make_filters = Filters.parse
+
+
+def at(index_dir: Path) -> Settings:
+    """Settings for the index in `index_dir`."""
+    return Settings(index_dir=index_dir)
 
 LETTER_391 = "002_95e6a3818805a982.txt"
 
@@ -174,9 +177,11 @@ def test_loopback_addresses(host: str, local: bool) -> None:
 def test_nothing_is_shared_or_fetched() -> None:
     options = launch_options(Access("127.0.0.1"))
     assert options["share"] is False and options["ssr_mode"] is False and options["mcp_server"] is False
-    from rag.ui_app import CSS, theme
+    from rag.web.app import theme
+    from rag.web.serve import asset
 
-    assert "http" not in CSS and "@import" not in CSS
+    css = asset("style.css")
+    assert "http" not in css and "@import" not in css
     pytest.importorskip("gradio")
     t = theme()
     css = t._get_theme_css()
@@ -211,7 +216,7 @@ def test_filters_from_page_values() -> None:
 
 
 def test_chat_turn_streams_the_question_then_one_quote_at_a_time(hashing_index: Path) -> None:
-    turns = list(chat_turn("Hvor mange kommuner fik penge fra puljen?", [], Filters(), 3, hashing_index))
+    turns = list(chat_turn("Hvor mange kommuner fik penge fra puljen?", [], Filters(), 3, at(hashing_index)))
     assert turns[0][-1]["content"].endswith("Søger …</p>"), "the question shows at once, with a searching line"
     assert [len(t) for t in turns] == [2, 2, 3, 4], "then the answer grows one quote at a time"
     final = turns[-1]
@@ -225,19 +230,19 @@ def test_chat_turn_streams_the_question_then_one_quote_at_a_time(hashing_index: 
 
 def test_chat_turn_keeps_history_and_ignores_an_empty_question(hashing_index: Path) -> None:
     history = [{"role": "user", "content": "før"}, {"role": "assistant", "content": "svar"}]
-    assert list(chat_turn("   ", history, Filters(), 3, hashing_index)) == []
-    turns = list(chat_turn("spm. nr. 391", history, Filters(), 1, hashing_index))
+    assert list(chat_turn("   ", history, Filters(), 3, at(hashing_index))) == []
+    turns = list(chat_turn("spm. nr. 391", history, Filters(), 1, at(hashing_index)))
     assert turns[-1][:2] == history and len(turns[-1]) == 4
 
 
 def test_chat_turn_says_what_is_wrong_in_danish(tmp_path: Path) -> None:
-    turns = list(chat_turn("Hvad med puljen?", [], Filters(), 3, tmp_path / "intet"))
+    turns = list(chat_turn("Hvad med puljen?", [], Filters(), 3, at(tmp_path / "intet")))
     assert "Der er intet indeks" in turns[-1][-1]["content"]
     assert 'class="rag-error"' in turns[-1][-1]["content"]
 
 
 def test_user_question_is_shown_as_text(hashing_index: Path) -> None:
-    turns = list(chat_turn("<img src=x onerror=alert(1)> **puljen**", [], Filters(), 1, hashing_index))
+    turns = list(chat_turn("<img src=x onerror=alert(1)> **puljen**", [], Filters(), 1, at(hashing_index)))
     assert turns[-1][0]["content"] == "&lt;img src=x onerror=alert(1)&gt; **puljen**"
 
 
@@ -250,7 +255,7 @@ def test_overview_counts_the_index_and_offers_filter_values(hashing_index: Path)
 
 
 def test_api_answer_is_answer_to_dict(hashing_index: Path) -> None:
-    got = api_answer("spm. nr. 391", 2, spoerger="SF", index_dir=hashing_index)
+    got = api_answer("spm. nr. 391", 2, spoerger="SF", settings=at(hashing_index))
     expected = ask("spm. nr. 391", k=2, filters=Filters(spoerger="SF"), index_dir=hashing_index).to_dict()
     assert got == expected
     assert got["hits"][0]["document"]["spm_nr"] == 391
@@ -269,12 +274,12 @@ def _add_letter_999(corpus: Path) -> None:
 def test_the_app_answers_from_the_new_index_once_it_is_built(corpus_copy: Path, tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
     build([corpus_copy], index_dir)
-    before = api_answer("spm. nr. 999", 1, index_dir=index_dir)
+    before = api_answer("spm. nr. 999", 1, settings=at(index_dir))
     assert all(h["document"]["spm_nr"] != 999 for h in before["hits"])
     assert overview(index_dir).summary.startswith("Indekseret: 5 dokumenter")
     _add_letter_999(corpus_copy)
     build([corpus_copy], index_dir)
-    after = api_answer("spm. nr. 999", 1, index_dir=index_dir)
+    after = api_answer("spm. nr. 999", 1, settings=at(index_dir))
     assert after["hits"][0]["document"]["sagsnr"] == "2099 - 4242", "the new generation is used without restart"
     assert overview(index_dir).summary.startswith("Indekseret: 6 dokumenter")
 
@@ -299,7 +304,7 @@ def test_the_app_keeps_answering_while_the_index_is_rebuilt(corpus_copy: Path, t
     worker.start()
     answered = 0
     while not done.is_set() or answered == 0:
-        turns = list(chat_turn("Hvor mange kommuner fik penge fra puljen?", [], Filters(), 2, index_dir))
+        turns = list(chat_turn("Hvor mange kommuner fik penge fra puljen?", [], Filters(), 2, at(index_dir)))
         assert 'class="rag-quote"' in turns[-1][-1]["content"], turns[-1][-1]["content"]
         answered += 1
     worker.join()
@@ -320,11 +325,12 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app over a hashing-model index, on a free local port."""
-    from rag.ui_app import build_app, launch
+    from rag.web.app import build_app
+    from rag.web.serve import launch
 
     index_dir = tmp_path_factory.mktemp("app") / "index"
     build([CORPUS], index_dir)
-    demo = build_app(index_dir)
+    demo = build_app(at(index_dir))
     url = launch(demo, Access("127.0.0.1"), free_port(), block=False)
     try:
         yield url
@@ -370,9 +376,10 @@ def test_a_login_is_enforced_when_given(hashing_index: Path) -> None:
     from gradio_client import Client
     from gradio_client.exceptions import AuthenticationError
 
-    from rag.ui_app import build_app, launch
+    from rag.web.app import build_app
+    from rag.web.serve import launch
 
-    demo = build_app(hashing_index)
+    demo = build_app(at(hashing_index))
     url = launch(demo, resolve_access(auth="anna:hemmelig", env={}), free_port(), block=False)
     try:
         with pytest.raises(AuthenticationError):
@@ -391,7 +398,8 @@ def test_the_server_connects_to_nothing_outside_the_machine(hashing_index: Path,
     version check, no share tunnel)."""
     from gradio_client import Client
 
-    from rag.ui_app import build_app, launch
+    from rag.web.app import build_app
+    from rag.web.serve import launch
 
     connections: list[object] = []
     original = socket.socket.connect
@@ -402,7 +410,7 @@ def test_the_server_connects_to_nothing_outside_the_machine(hashing_index: Path,
 
     monkeypatch.setattr(socket.socket, "connect", connect)
     monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "True")  # the app must turn it off itself
-    demo = build_app(hashing_index)
+    demo = build_app(at(hashing_index))
     url = launch(demo, Access("127.0.0.1"), free_port(), block=False)
     try:
         Client(url, verbose=False).predict("spm. nr. 391", api_name="/ask")
@@ -414,7 +422,7 @@ def test_the_server_connects_to_nothing_outside_the_machine(hashing_index: Path,
 
 
 def test_a_filter_that_cannot_be_read_is_answered_in_danish() -> None:
-    from rag.ui_app import error_turn
+    from rag.web.app import error_turn
 
     turns = list(error_turn(" puljen ", [], "Ugyldig dato 'i går' i »Fra dato«"))
     assert turns == [[{"role": "user", "content": "puljen"},
@@ -426,7 +434,7 @@ def test_a_filter_that_cannot_be_read_is_answered_in_danish() -> None:
 def test_citation_links_to_the_original_when_the_document_has_an_address() -> None:
     from dataclasses import replace
 
-    from rag.ui_render import citation_html
+    from rag.web.render import citation_html
 
     _, hit = _letter("Puljen er udmøntet.")
     assert "<a " not in citation_html(hit)

@@ -10,16 +10,10 @@ import numpy as np
 import pytest
 from conftest import CORPUS, REPO
 
-from rag.embed import (
-    BACKENDS,
-    BUNDLED,
-    BUNDLED_MODEL_ID,
-    HASHING,
-    BackendError,
-    _length_batches,
-    load_embedder,
-    resolve_backend,
-)
+from rag.config import BACKENDS, resolve_backend
+from rag.errors import SettingError as BackendError
+from rag.model.embedder import BUNDLED, HASHING, load_embedder
+from rag.model.engines import BUNDLED_MODEL_ID, _length_batches
 
 
 @pytest.mark.parametrize("max_tokens,max_batch", [(2048, 16), (100, 4), (1, 1)])
@@ -53,17 +47,19 @@ def test_backend_setting_argument_env_and_errors(monkeypatch: pytest.MonkeyPatch
 
 
 def test_ask_reports_a_bad_backend_in_danish(hashing_index: Path) -> None:
-    from rag.answer import AskError, Settings, ask
+    from rag import ModelSettings, Settings, ask
+    from rag import RagError as AskError
 
     with pytest.raises(AskError, match="Ukendt backend"):
-        ask("plejefamilier", settings=Settings(index_dir=hashing_index, backend="gpu"))
+        ask("plejefamilier", settings=Settings(index_dir=hashing_index, model=ModelSettings(backend="gpu")))
 
 
 def _samples() -> tuple[list[str], list[str]]:
     """Real passages of corpus/ (chunked as the indexer does) and a few questions."""
-    from rag.chunk import ChunkSettings, chunk_document
-    from rag.load import load_text
-    from rag.parse import parse_document
+    from rag.chunk import chunk_document
+    from rag.config import ChunkSettings
+    from rag.ingest.load import load_text
+    from rag.ingest.parse import parse_document
 
     onnx = load_embedder(BUNDLED, "onnx")
     passages: list[str] = []
@@ -79,7 +75,7 @@ def _samples() -> tuple[list[str], list[str]]:
 @pytest.mark.real_model
 def test_every_backend_gives_the_float32_vectors() -> None:
     """Same model id and fingerprint, token counts identical, cosine >= 0.999 to torch float32."""
-    from rag.embed import cpu_has_bf16
+    from rag.model.engines import cpu_has_bf16
 
     passages, questions = _samples()
     reference = load_embedder(BUNDLED, "torch")
@@ -132,7 +128,7 @@ def test_default_ask_does_not_import_torch(real_index: Path) -> None:
 
 @pytest.mark.real_model
 def test_auto_moves_bulk_jobs_to_bfloat16_only_where_the_cpu_has_it() -> None:
-    from rag.embed import AutoEmbedder, cpu_has_bf16
+    from rag.model.engines import AutoEmbedder, cpu_has_bf16
 
     passages, _ = _samples()
     auto = AutoEmbedder()

@@ -27,23 +27,21 @@ def test_percentile_and_summary() -> None:
 
 
 def test_stages_count_nested_calls_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag import record_stages, timing
+
     clock = [0.0]
-    monkeypatch.setattr(bench.time, "perf_counter", lambda: clock[0])
-    stages = bench.Stages()
-
-    def inner() -> None:
-        clock[0] += 2.0
-
-    wrapped_inner = stages.wrap("dense", inner)
-
-    def outer() -> None:
-        clock[0] += 1.0
-        wrapped_inner()
-        clock[0] += 3.0
-
-    stages.wrap("fusion", outer)()
-    assert stages.times == {"dense": 2.0, "fusion": 4.0}  # exclusive times add up to the 6 s total
-    assert stages.calls == {"dense": 1, "fusion": 1}
+    monkeypatch.setattr(timing.time, "perf_counter", lambda: clock[0])
+    with timing.stage("outside"):  # no recorder: nothing is kept
+        clock[0] += 5.0
+    with record_stages() as times:
+        with timing.stage("fusion"):
+            clock[0] += 1.0
+            with timing.stage("dense"):
+                clock[0] += 2.0
+            clock[0] += 3.0
+        with timing.stage("dense"):
+            clock[0] += 0.5
+    assert times == {"dense": 2.5, "fusion": 4.0}  # exclusive times add up to the 6.5 s total
 
 
 def test_index_size_and_machine(hashing_index: Path) -> None:
@@ -94,7 +92,7 @@ def test_cli_bench_needs_paths_or_skip(tmp_path: Path, capsys: pytest.CaptureFix
 
 
 def test_choose_dense_index_by_size() -> None:
-    from rag.index import FLAT_LIMIT, choose_dense_index
+    from rag.dense import FLAT_LIMIT, choose_dense_index
 
     assert choose_dense_index(10, 384).exact
     assert choose_dense_index(FLAT_LIMIT - 1, 384).factory == "Flat"
@@ -110,12 +108,13 @@ def test_ivf_index_searches_like_exact_with_and_without_filters(tmp_path: Path,
     """Force an IVF index on a small real index: search, filters and reload all keep working."""
     import faiss
 
-    from rag import index as index_mod
-    from rag.answer import Settings, ask
-    from rag.index import DenseChoice, load_generation
+    from rag import Settings, ask
+    from rag import dense as dense_mod
+    from rag.dense import DenseChoice
     from rag.retrieve import Filters, _allowed_mask, _dense_scores
+    from rag.store import load_generation
 
-    monkeypatch.setattr(index_mod, "choose_dense_index", lambda n, dim: DenseChoice("IVF4,SQfp16", nprobe=4))
+    monkeypatch.setattr(dense_mod, "choose_dense_index", lambda n, dim: DenseChoice("IVF4,SQfp16", nprobe=4))
     index_dir = tmp_path / "ivf"
     build([CORPUS], index_dir)
     index = load_generation(index_dir)

@@ -24,7 +24,7 @@ from urllib.parse import urlparse
 import pytest
 from conftest import CORPUS, REPO, build
 
-from rag.answer import ask
+from rag import ask
 
 pytestmark = [pytest.mark.slow, pytest.mark.real_model]
 
@@ -52,13 +52,16 @@ def _letter_with_markup(corpus: Path) -> None:
 
 def _start(index_dir: Path) -> tuple[object, str]:
     """The app over `index_dir` on a free local port, warmed up as `rag serve` does before it listens."""
-    from rag.ui_app import Access, build_app, launch
+    from rag import Settings
+    from rag.web.access import Access
+    from rag.web.app import build_app
+    from rag.web.serve import launch
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
     ask("kommuner", k=1, index_dir=index_dir)
-    demo = build_app(index_dir)
+    demo = build_app(Settings(index_dir=index_dir))
     return demo, launch(demo, Access("127.0.0.1"), port, block=False)
 
 

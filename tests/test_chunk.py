@@ -3,8 +3,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rag.chunk import ChunkSettings, chunk_document, chunk_span, word_count
-from rag.types import Document, Section
+from rag.chunk import chunk_document, chunk_span, word_count
+from rag.config import ChunkSettings
+from rag.records import Document, Section
 
 SMALL = ChunkSettings(target_tokens=12, max_tokens=20, min_tokens=3)
 

@@ -56,7 +56,7 @@ def test_import_and_help_do_not_load_torch_faiss_or_gradio() -> None:
     code = f"""
 import json, sys
 import rag
-rag.ask, rag.Answer  # the lazy attributes load rag.answer and rag.types, nothing heavy
+rag.ask, rag.Answer  # the lazy attributes load rag.answer and rag.records, nothing heavy
 from rag.cli import main
 for argv in (["--help"], ["index", "--help"], ["ask", "--help"], ["serve", "--help"]):
     try:

@@ -14,9 +14,12 @@ from load_test import dev_questions, free_port, run_load  # noqa: E402
 
 @pytest.mark.slow
 def test_two_hundred_questions_from_twenty_clients_without_errors(hashing_index: Path) -> None:
-    from rag.ui_app import Access, build_app, launch
+    from rag import Settings
+    from rag.web.access import Access
+    from rag.web.app import build_app
+    from rag.web.serve import launch
 
-    demo = build_app(hashing_index)
+    demo = build_app(Settings(index_dir=hashing_index))
     url = launch(demo, Access("127.0.0.1"), free_port(), block=False)
     try:
         result = run_load(url, dev_questions(), total=200, clients=20)

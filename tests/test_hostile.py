@@ -21,9 +21,10 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, build
 
-from rag.answer import AskError, Settings, ask
+from rag import RagError as AskError
+from rag import Settings, ask
 from rag.cli import main
-from rag.index import CURRENT, load_generation
+from rag.store import CURRENT, load_generation
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LETTER = CORPUS / "000_34fc68001cd04834.txt"

@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 from conftest import CORPUS, build
 
-from rag.answer import AskError, Settings, ask
-from rag.index import CURRENT, IndexProblem, load_generation
+from rag import ModelSettings, Settings, ask
+from rag import RagError as AskError
+from rag.errors import IndexProblem
+from rag.store import CURRENT, load_generation
 
 
 def _hits(index_dir: Path, question: str, k: int = 5) -> list[tuple[str, int, int]]:
@@ -32,7 +34,7 @@ def test_index_holds_every_seed_with_verbatim_passages(hashing_index: Path) -> N
 
 
 def test_faiss_top_k_equals_numpy_brute_force(hashing_index: Path) -> None:
-    from rag.embed import HashingEmbedder
+    from rag.model.hashing import HashingEmbedder
 
     index = load_generation(hashing_index)
     assert index is not None
@@ -82,7 +84,7 @@ def test_model_mismatch_is_refused(tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
     build([CORPUS], index_dir)
     with pytest.raises(AskError, match="bygget med modellen 'hashing-256'.*rag index"):
-        ask("kvalitetsramme", settings=Settings(index_dir=index_dir, model="bundled"))
+        ask("kvalitetsramme", settings=Settings(index_dir=index_dir, model=ModelSettings(name="bundled")))
 
 
 def test_other_format_version_is_refused(tmp_path: Path) -> None:
@@ -125,9 +127,9 @@ def test_empty_folder_gives_empty_index_and_no_hits(tmp_path: Path) -> None:
 
 
 def test_new_chunk_settings_rechunk_but_reuse_identical_passages(tmp_path: Path) -> None:
-    from rag.chunk import ChunkSettings
-    from rag.embed import load_embedder
-    from rag.index import build_index
+    from rag.build import build_index
+    from rag.config import ChunkSettings
+    from rag.model.embedder import load_embedder
 
     embedder = load_embedder("hashing")
     index_dir = tmp_path / "index"

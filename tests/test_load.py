@@ -15,15 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag.load import (
-    SUPPORTED_SUFFIXES,
-    Page,
-    UnreadableFile,
-    decode_bytes,
-    join_hyphenated,
-    load_text,
-    remove_running_lines,
-)
+from rag.errors import UnreadableFile
+from rag.ingest.decode import decode_bytes
+from rag.ingest.load import SUPPORTED_SUFFIXES, load_text
+from rag.ingest.pdf import Page, join_hyphenated, remove_running_lines
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 LETTER_002 = (FIXTURES / "letter_002.txt").read_text(encoding="utf-8")
@@ -659,21 +654,21 @@ class _FakePage:
 
 
 def test_pdf_page_without_positions_falls_back_to_lines() -> None:
-    from rag.load import _pdf_page
+    from rag.ingest.pdf import _pdf_page
 
     assert _pdf_page(_FakePage()) == [["Første linje med bør-", "nesager", "Anden linje"]]
 
 
 def test_pdf_line_cleanup() -> None:
-    from rag.load import _clean_pdf_line
+    from rag.ingest.pdf import _clean_pdf_line
 
     assert _clean_pdf_line("  ﬁnans\x00 og ﬂere tal\u00adord  ") == "finans og flere talord"
     assert _clean_pdf_line("bør\u00ad") == "bør\u00ad"  # a final soft hyphen is kept for joining
 
 
 def test_every_format_of_a_letter_parses_to_the_same_fields() -> None:
-    from rag.load import load_text
-    from rag.parse import parse_document
+    from rag.ingest.load import load_text
+    from rag.ingest.parse import parse_document
 
     fixtures = Path(__file__).resolve().parent / "fixtures"
     fields = ("kind", "sagsnr", "sagsnr_norm", "doknr", "dato", "udvalg", "asked_date", "spm_nr", "spm_type",

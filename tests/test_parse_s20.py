@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.parse_s20 import iter_turns, parse_s20
-from rag.types import Document
+from rag.ingest.s20 import iter_turns, parse_s20
+from rag.records import Document
 
 TIMESTAMP = re.compile(r"Kl\. \d{2}:\d{2}")
 CHAIR = r"(?:Formanden|Den fg\. ?formand|(?:Første|Anden|Tredje|Fjerde|Femte) ?næstformand)"
@@ -348,7 +348,7 @@ def test_truncated_text_never_raises(s20_dir: Path) -> None:
 def test_bad_meta_values(s20_dir: Path) -> None:
     name = "ft_s20_20222_S101_2023-01-18.txt"
     text = (s20_dir / name).read_text(encoding="utf-8")
-    doc = parse_s20(text, name, {"date": "18/1-2023", "withdrawn": "", "spm": ""})
+    doc = parse_s20(text, name, {"date": "32/1-2023", "withdrawn": "", "spm": ""})
     assert doc is not None
     assert doc.dato == date(2023, 1, 18)  # from the file name
     assert any("dato" in n for n in doc.notes)

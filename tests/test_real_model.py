@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer import Settings, ask
+from rag import Settings, ask
 
 pytestmark = pytest.mark.real_model
 

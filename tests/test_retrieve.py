@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rag.answer import Settings, ask
-from rag.retrieve import Filters, SearchSettings, _add_ranking, evidence_spans, find_identifiers
+from rag import AbstentionSettings, Settings, ask
+from rag.config import SearchSettings
+from rag.retrieve import Filters, _add_ranking, evidence_spans, find_identifiers
 
 LETTER_391 = "002_95e6a3818805a982.txt"
 LETTER_687 = "000_34fc68001cd04834.txt"
@@ -89,7 +90,7 @@ def test_hits_carry_verbatim_text_and_citation(hashing_index: Path) -> None:
 
 
 def test_abstains_below_threshold(hashing_index: Path) -> None:
-    strict = Settings(index_dir=hashing_index, min_confidence=5.0)
+    strict = Settings(index_dir=hashing_index, abstention=AbstentionSettings(min_confidence=5.0))
     answer = ask("kvalitetsrammen", settings=strict)
     assert answer.abstained and answer.hits == ()
     assert answer.message == "Jeg fandt ingen svar, der handler om det."

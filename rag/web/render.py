@@ -15,13 +15,11 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Sequence
-from datetime import date
-from typing import Any
+from datetime import datetime
 
-from rag.types import Answer, Document, Hit, Section
+from rag import Answer, Document, Hit, IndexInfo, Section
+from rag.text import danish_date
 
-MONTHS = ("januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september", "oktober",
-          "november", "december")
 KIND_LABELS = {"letter": "Skriftligt svar", "s20": "§ 20-spørgsmål", "text": "Dokument"}
 SEARCHING = "Søger …"
 
@@ -41,15 +39,6 @@ def citation_html(hit: Hit) -> str:
     if url and url.startswith(("https://", "http://")):
         return f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">{esc(hit.citation)}</a>'
     return esc(hit.citation)
-
-
-def danish_date(d: date | None) -> str:
-    """date(2024, 4, 3) -> '3. april 2024'; '' for None."""
-    return f"{d.day}. {MONTHS[d.month - 1]} {d.year}" if d else ""
-
-
-def capitalised(s: str) -> str:
-    return s[:1].upper() + s[1:]
 
 
 def paragraphs(text: str, marks: Sequence[tuple[int, int, str]] = ()) -> list[list[tuple[str, str | None]]]:
@@ -104,11 +93,6 @@ def text_html(text: str, marks: Sequence[tuple[int, int, str]] = ()) -> str:
                         for chars, name in para)
         parts.append(f"<p>{inner}</p>")
     return "".join(parts)
-
-
-def flat(text: str) -> str:
-    """Whitespace runs as single spaces: how a quote reads on the page."""
-    return " ".join(text.split())
 
 
 # ---------------------------------------------------------------------------
@@ -212,16 +196,14 @@ def answer_heading(doc: Document, section: Section) -> str:
 def answer_messages(answer: Answer) -> list[str]:
     """The chat messages for `answer`: one per hit, or the no-answer message."""
     if answer.abstained or not answer.hits:
-        return [no_answer_html(answer.message)]
+        return [no_answer_html(answer.message or "")]
     return [hit_html(n, hit) for n, hit in enumerate(answer.hits, start=1)]
 
 
-def no_answer_html(message: str | None, filtered: bool = False) -> str:
-    from rag.answer import NO_ANSWER
-
+def no_answer_html(message: str, filtered: bool = False) -> str:
     hint = ("Prøv at fjerne eller ændre filtrene, eller at spørge på en anden måde." if filtered
             else "Prøv at spørge på en anden måde, fx med et sagsnummer eller et spørgsmålsnummer.")
-    return (f'<div class="rag-none"><p class="rag-none-message">{esc(message or NO_ANSWER)}</p>'
+    return (f'<div class="rag-none"><p class="rag-none-message">{esc(message)}</p>'
             f'<p class="rag-hint">{esc(hint)}</p></div>')
 
 
@@ -233,18 +215,15 @@ def searching_html() -> str:
     return f'<p class="rag-searching">{esc(SEARCHING)}</p>'
 
 
-def index_summary(manifest: dict[str, Any], documents: int, passages: int) -> str:
+def index_summary(info: IndexInfo) -> str:
     """'Indekseret: 5 dokumenter · 22 passager · model: … · bygget 23-11-2026 13:52 (UTC)'"""
-    model = manifest.get("model", {}).get("id", "ukendt model")
-    created = str(manifest.get("created", ""))
     built = ""
-    if created:
+    if info.created:
         try:
-            from datetime import datetime
-
-            built = " · bygget " + datetime.fromisoformat(created).strftime("%d-%m-%Y %H:%M") + " (UTC)"
+            built = " · bygget " + datetime.fromisoformat(info.created).strftime("%d-%m-%Y %H:%M") + " (UTC)"
         except ValueError:
-            built = f" · bygget {created}"
-    doc_word = "dokument" if documents == 1 else "dokumenter"
-    passage_word = "passage" if passages == 1 else "passager"
-    return f"Indekseret: {documents} {doc_word} · {passages} {passage_word} · model: {model}{built}"
+            built = f" · bygget {info.created}"
+    doc_word = "dokument" if info.documents == 1 else "dokumenter"
+    passage_word = "passage" if info.passages == 1 else "passager"
+    return (f"Indekseret: {info.documents} {doc_word} · {info.passages} {passage_word} · "
+            f"model: {info.model_id or 'ukendt model'}{built}")

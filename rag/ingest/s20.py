@@ -36,11 +36,11 @@ import bisect
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
 from pathlib import PurePosixPath
 from typing import Literal
 
-from rag.types import Document, Section
+from rag.records import Document, Section
+from rag.text import flat, parse_date, strip_span
 
 __all__ = ["Turn", "iter_turns", "parse_s20", "find_timestamps"]
 
@@ -198,11 +198,7 @@ def iter_turns(text: str, start: int = 0) -> list[Turn]:
     turns: list[Turn] = []
     for head_start, head_end, role, label, name, speaker in heads:
         nxt = boundaries[bisect.bisect_right(boundaries, head_end - 1)]
-        s, e = head_end, max(nxt, head_end)
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
+        s, e = strip_span(text, head_end, max(nxt, head_end))
         turns.append(
             Turn(
                 role=role,
@@ -308,12 +304,7 @@ def _question_span(text: str, start: int, turns: list[Turn]) -> tuple[int, int]:
         ends.append(stamps[0])
     if turns:
         ends.append(turns[0].head_start)
-    s, e = start, min(ends)
-    while s < e and text[s].isspace():
-        s += 1
-    while e > s and text[e - 1].isspace():
-        e -= 1
-    return s, e
+    return strip_span(text, start, min(ends))
 
 
 # --- meta ---------------------------------------------------------------------
@@ -331,16 +322,6 @@ def _get(meta: Mapping[str, object], *keys: str) -> str | None:
 def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in {"true", "1", "yes", "ja", "y", "t"}
 
-
-def _parse_date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat((value or "").strip()) if value else None
-    except ValueError:
-        return None
-
-
-def _norm(s: str | None) -> str:
-    return " ".join((s or "").split()).casefold()
 
 
 # --- the parser ---------------------------------------------------------------
@@ -372,10 +353,10 @@ def parse_s20(text: str, file: str, meta: Mapping[str, str] | None = None) -> Do
 
     meta_minister, meta_asker = _get(meta, "to_minister"), _get(meta, "asker")
     minister_addressed = hdr.minister or meta_minister
-    if meta_minister and hdr.minister and _norm(meta_minister) != _norm(hdr.minister):
+    if meta_minister and hdr.minister and flat(meta_minister).casefold() != flat(hdr.minister).casefold():
         notes.append(f"adresseret minister afviger fra manifestet: {meta_minister!r}")
     spoerger = hdr.asker or meta_asker
-    if meta_asker and hdr.asker and _norm(meta_asker) != _norm(hdr.asker):
+    if meta_asker and hdr.asker and flat(meta_asker).casefold() != flat(hdr.asker).casefold():
         notes.append(f"spørger afviger fra manifestet: {meta_asker!r}")
 
     turns = iter_turns(text, hdr.question_start)
@@ -409,11 +390,11 @@ def parse_s20(text: str, file: str, meta: Mapping[str, str] | None = None) -> Do
 
     samling = _get(meta, "samling") or (m_file.group("samling") if m_file else None)
     meta_date = _get(meta, "date", "dato")
-    dato = _parse_date(meta_date)
+    dato = parse_date(meta_date) if meta_date else None
     if meta_date and dato is None:
         notes.append(f"ugyldig dato i manifestet: {meta_date!r}")
     if dato is None and m_file:
-        dato = _parse_date(m_file.group("date"))
+        dato = parse_date(m_file.group("date"))
     moede = _get(meta, "moede")
     url = _get(meta, "ft_referat_url", "url")
 

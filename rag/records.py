@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any, Literal
 
 DocumentKind = Literal["letter", "s20", "text"]
+DOCUMENT_KINDS: tuple[DocumentKind, ...] = ("letter", "s20", "text")
 SectionKind = Literal["question", "answer", "body"]
 
 

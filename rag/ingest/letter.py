@@ -1,4 +1,4 @@
-"""Parse a source file into a `Document`: fields plus verbatim character spans.
+"""Parse a minister's written answer letter into a `Document`: fields plus verbatim character spans.
 
 The main input is a Danish minister's written answer letter to a committee
 question ("Folketingets Socialudvalg har d. 24. september 2024 stillet følgende
@@ -11,21 +11,19 @@ fields are cut straight out of the text, never rebuilt, so that
 
 A field the letter does not state is None; a field that is there but cannot be
 read (a garbled case number, a 31 February) is None too and gets a note in
-`Document.notes`.  Nothing here raises on any input.
+`Document.notes`.  Nothing here raises on any input; a text that is not an
+answer letter gives None.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from collections.abc import Callable, Mapping
-from datetime import date
-from pathlib import PurePosixPath
 from typing import Any
 
-from rag.types import Document, Section
+from rag.records import Document, Section
+from rag.text import DATE_IN_TEXT, file_stem, flat, parse_date, shorten, strip_span
 
-__all__ = ["normalise_sagsnr", "parse_document", "parse_letter"]
+__all__ = ["normalise_sagsnr", "parse_letter"]
 
 # Padding inside a line: whitespace except the newline ("\r" and NBSP included) and
 # markdown stars, as in "**Svar:**  ".  Possessive, so that a long run of spaces
@@ -34,21 +32,6 @@ _P = r"(?:[^\S\n]|\*)*+"
 # "å" may be written "aa" or decomposed (a + combining ring) after PDF extraction.
 _AA = "(?:å|aa|a\u030a)"
 _OE = "(?:ø|oe|o)"
-
-_MONTHS = {
-    "januar": 1, "jan": 1,
-    "februar": 2, "feb": 2,
-    "marts": 3, "mar": 3,
-    "april": 4, "apr": 4,
-    "maj": 5,
-    "juni": 6, "jun": 6,
-    "juli": 7, "jul": 7,
-    "august": 8, "aug": 8,
-    "september": 9, "sep": 9, "sept": 9,
-    "oktober": 10, "okt": 10,
-    "november": 11, "nov": 11,
-    "december": 12, "dec": 12,
-}  # fmt: skip
 
 _QUOTES = '"“”„«»'
 
@@ -94,7 +77,6 @@ _VALUE_SHAPES = {
     "doknr": _DOKNR,
     "dato": re.compile(r"^\d{1,2}(?:[-./]\d{1,2}[-./]|\.?\s*[^\W\d_]+\.?\s+)\d{4}$"),
 }
-_DATE_IN_TEXT = re.compile(r"\b\d{1,2}(?:[-./]\d{1,2}[-./]|\.?\s*[^\W\d_]+\.?\s+)\d{4}\b")
 # A word of a committee name: "Social-", "Ældreudvalg", "Fødevarer," (in a list of areas).
 _WORD = re.compile(r"^[^\W\d_]+(?:-[^\W\d_]*)*-?,?$")
 _BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
@@ -113,86 +95,24 @@ def normalise_sagsnr(s: str) -> str | None:
     return f"{m.group('year')}-{m.group('num')}"
 
 
-def parse_letter(text: str, file: str) -> Document:
-    """Parse an answer letter; anything else becomes a plain `kind="text"` Document.
 
-    For a letter the returned Document has the header fields (sagsnr, doknr,
-    dato), the intro fields (udvalg, asked_date, spm_nr, spm_type,
-    minister_addressed, spoerger), the question and answer as verbatim spans
-    (also as `sections`), the signature and the list of enclosures.
+def parse_letter(text: str, file: str) -> Document | None:
+    """Parse an answer letter; None when `text` is not one.
+
+    The returned Document has the header fields (sagsnr, doknr, dato), the intro
+    fields (udvalg, asked_date, spm_nr, spm_type, minister_addressed, spoerger),
+    the question and answer as verbatim spans (also as `sections`), the signature
+    and the list of enclosures.
     """
-    if not text.strip():
-        return Document(file=file, kind="text", text=text, title=_stem(file), notes=("tom fil",))
     anchor = _ANCHOR.search(text)
     svar = _SVAR.search(text, anchor.end()) if anchor else None
     if anchor is None or svar is None:
-        return _text_document(text, file, ("ligner ikke et svarbrev; indekseret som almindelig tekst",))
+        return None
     return _LetterParser(text, file, anchor, svar).parse()
 
 
-def parse_document(text: str, file: str, meta: Mapping[str, str] | None = None) -> Document:
-    """The indexer's entry point: § 20 exchange, else answer letter, else plain text.
-
-    `meta` is the file's row of a sidecar manifest.csv; its "dato"/"date",
-    "minister", "url", "title" and "udvalg" values override what was parsed from
-    a letter or plain text.  Values that cannot be used end up in `notes`.
-    Never raises.
-    """
-    notes: list[str] = []
-    parse_s20: Callable[[str, str, Mapping[str, str] | None], Document | None] | None
-    try:
-        from rag.parse_s20 import parse_s20
-    except ImportError:  # the § 20 parser is optional; letters and text still parse
-        parse_s20 = None
-    if parse_s20 is not None:
-        try:
-            s20 = parse_s20(text, file, meta)
-        except Exception as exc:  # noqa: BLE001 - a bad file must not stop the indexer
-            notes.append(f"§ 20-fortolkning fejlede ({type(exc).__name__}: {exc})")
-        else:
-            if s20 is not None:
-                return s20
-    try:
-        doc = parse_letter(text, file)
-    except Exception as exc:  # noqa: BLE001 - last line of defence, see test_parse.py
-        doc = _text_document(
-            text, file, (f"fejl under fortolkning ({type(exc).__name__}: {exc}); indekseret som tekst",)
-        )
-    if notes:
-        doc = dataclasses.replace(doc, notes=tuple(notes) + doc.notes)
-    if meta is not None:
-        doc = _apply_meta(doc, meta)
-    return doc
-
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _stem(file: str) -> str:
-    return PurePosixPath(str(file).replace("\\", "/")).stem or str(file)
-
-
-def _text_document(text: str, file: str, notes: tuple[str, ...]) -> Document:
-    if not text.strip():
-        return Document(file=file, kind="text", text=text, title=_stem(file), notes=("tom fil",))
-    start, end = _strip_span(text, 0, len(text))
-    return Document(
-        file=file,
-        kind="text",
-        text=text,
-        title=_stem(file),
-        sections=(Section("body", start, end),),
-        notes=notes,
-    )
-
-
-def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
-    """Narrow [start, end) so that text[start:end] == text[start:end].strip()."""
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
 
 
 def _clean(s: str) -> str:
@@ -200,49 +120,25 @@ def _clean(s: str) -> str:
     return " ".join(s.replace("*", " ").split())
 
 
-def _collapse(s: str) -> str:
-    return " ".join(s.split())
-
-
-def _show(s: str, limit: int = 60) -> str:
-    s = _collapse(s)
-    return repr(s if len(s) <= limit else s[: limit - 1] + "…")
-
-
-def _parse_date(s: str) -> date | None:
-    """DD-MM-YYYY, DD.MM.YYYY, YYYY-MM-DD or '24. september 2024'; None if not a real date."""
-    s = _clean(s)
-    try:
-        if m := re.fullmatch(r"(\d{1,2})[-./](\d{1,2})[-./](\d{4})", s):
-            return date(int(m[3]), int(m[2]), int(m[1]))
-        if m := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", s):
-            return date(int(m[1]), int(m[2]), int(m[3]))
-        if m := re.fullmatch(r"(\d{1,2})\.?\s*([^\W\d_]+)\.?\s+(\d{4})", s):
-            month = _MONTHS.get(m[2].lower())
-            if month is not None:
-                return date(int(m[3]), month, int(m[1]))
-    except ValueError:
-        return None
-    return None
-
 
 def _unquote_span(text: str, start: int, end: int) -> tuple[int, int]:
     """Drop the quote characters enclosing a question, keeping inner quotes."""
     if end - start >= 2 and text[start] in _QUOTES and text[end - 1] in _QUOTES:
-        return _strip_span(text, start + 1, end - 1)
+        return strip_span(text, start + 1, end - 1)
     # Only one side quoted (e.g. a page cut): drop it if the quotes do not pair up.
     count = sum(text[start:end].count(q) for q in _QUOTES)
     if count % 2 == 1:
         if end > start and text[start] in _QUOTES:
-            return _strip_span(text, start + 1, end)
+            return strip_span(text, start + 1, end)
         if end > start and text[end - 1] in _QUOTES:
-            return _strip_span(text, start, end - 1)
+            return strip_span(text, start, end - 1)
     return start, end
 
 
 def _lines(segment: str) -> list[str]:
     """Non-empty lines of `segment`, markdown stars removed, whitespace collapsed."""
     return [c for line in segment.split("\n") if (c := _clean(line))]
+
 
 
 class _LetterParser:
@@ -297,10 +193,10 @@ class _LetterParser:
         date_text = window[har.end() :]
         if har.group(0).lower() != "har" or date_text.strip():
             # "d. 24. september 2024", also "i brev af 24. september 2024".
-            found = _DATE_IN_TEXT.search(date_text)
-            asked = _parse_date(found.group(0)) if found else None
+            found = DATE_IN_TEXT.search(date_text)
+            asked = parse_date(found.group(0)) if found else None
             if asked is None:
-                self.notes.append(f"spørgsmålets dato kunne ikke læses: {_show(date_text)}")
+                self.notes.append(f"spørgsmålets dato kunne ikke læses: {shorten(date_text)}")
             self.fields["asked_date"] = asked
         udvalg, start = self._udvalg(window[: har.start()])
         if udvalg is None:
@@ -351,11 +247,11 @@ class _LetterParser:
             self.notes.append("spørgsmålets nummer står ikke i indledningen")
         m = _TYPE.match(text, pos, limit)
         if m:
-            self.fields["spm_type"] = _collapse(m["type"])
+            self.fields["spm_type"] = flat(m["type"])
             pos = m.end()
         m = _MINISTER.match(text, pos, limit) or _MINISTER.search(text, pos, min(limit, pos + 300))
         if m:
-            self.fields["minister_addressed"] = _collapse(m["min"])
+            self.fields["minister_addressed"] = flat(m["min"])
             pos = m.end()
         else:
             self.notes.append("den adspurgte minister kunne ikke læses i indledningen")
@@ -372,7 +268,7 @@ class _LetterParser:
         if m is None:
             self.notes.append("spørgeren kunne ikke læses")
             return
-        self.fields["spoerger"] = _collapse(m["sp"])
+        self.fields["spoerger"] = flat(m["sp"])
         self.spoerger_end = m.end()
 
     # -- header block: Sagsnr. / Doknr. / Dato -----------------------------------
@@ -414,10 +310,10 @@ class _LetterParser:
                 self.fields["sagsnr_norm"] = norm
             elif key == "doknr" and _DOKNR.match(value):
                 self.fields["doknr"] = value
-            elif key == "dato" and (d := _parse_date(value)) is not None:
+            elif key == "dato" and (d := parse_date(value)) is not None:
                 self.fields["dato"] = d
             else:
-                self.notes.append(f"{_LABEL_NAMES[key]} kunne ikke læses: {_show(value)}")
+                self.notes.append(f"{_LABEL_NAMES[key]} kunne ikke læses: {shorten(value)}")
 
     # -- the question and the answer -------------------------------------------
 
@@ -435,7 +331,7 @@ class _LetterParser:
         else:
             start = max(intro_end, self.spoerger_end or intro_end)
             self.notes.append("overskriften 'Spørgsmål nr. …:' mangler")
-        s, e = _strip_span(self.text, start, self.svar.start())
+        s, e = strip_span(self.text, start, self.svar.start())
         s, e = _unquote_span(self.text, s, e)
         if s >= e:
             self.notes.append("spørgsmålets tekst mangler")
@@ -459,7 +355,7 @@ class _LetterParser:
             self._signature(text[signoff.end() : bilag.start() if bilag else len(text)])
         if bilag is not None:
             self.fields["bilag"] = self._bilag(text[bilag.end() :])
-        s, e = _strip_span(text, start, end)
+        s, e = strip_span(text, start, end)
         if s >= e:
             self.notes.append("svarets tekst mangler")
             return None
@@ -477,17 +373,17 @@ class _LetterParser:
             return
         name = lines[0]
         if re.search(r"\d", name) or len(name) > 80 or len(name.split()) > 8:
-            self.notes.append(f"underskriveren kunne ikke læses: {_show(name)}")
+            self.notes.append(f"underskriveren kunne ikke læses: {shorten(name)}")
         else:
             self.fields["signer"] = name
         if len(lines) >= 2:
             title = lines[1]
             if re.search(r"\d", title) or len(title) > 100 or len(title.split()) > 12:
-                self.notes.append(f"underskriverens titel kunne ikke læses: {_show(title)}")
+                self.notes.append(f"underskriverens titel kunne ikke læses: {shorten(title)}")
             else:
                 self.fields["signer_title"] = title
         if len(lines) > 2:
-            self.notes.append(f"tekst efter underskriften ignoreret: {_show(' '.join(lines[2:]))}")
+            self.notes.append(f"tekst efter underskriften ignoreret: {shorten(' '.join(lines[2:]))}")
 
     def _bilag(self, segment: str) -> list[str]:
         items: list[list[str]] = []
@@ -505,7 +401,7 @@ class _LetterParser:
     def _title(self) -> str:
         nr, typ, udvalg = (self.fields.get(k) for k in ("spm_nr", "spm_type", "udvalg"))
         if nr is None and udvalg is None:
-            return f"Svar ({_stem(self.file)})"
+            return f"Svar ({file_stem(self.file)})"
         title = f"Svar på spm. {nr}" if nr is not None else "Svar på spørgsmål"
         if typ:
             title += f" ({typ})"
@@ -515,52 +411,3 @@ class _LetterParser:
 
 
 # --------------------------------------------------------------------------- manifest
-
-
-def _apply_meta(doc: Document, meta: Mapping[str, str]) -> Document:
-    """Override parsed fields with a manifest row; unusable values become notes."""
-    if doc.kind not in ("letter", "text"):
-        return doc
-    notes = list(doc.notes)
-    changes: dict[str, object] = {}
-    try:
-        items = [(str(k).strip().lower(), v) for k, v in meta.items()]
-    except Exception as exc:  # noqa: BLE001 - a broken manifest row must not stop indexing
-        return dataclasses.replace(doc, notes=(*notes, f"manifestets række kunne ikke læses ({exc})"))
-    # "dato" wins over "date" when a row has both.
-    items.sort(key=lambda kv: kv[0] == "dato")
-    for key, raw in items:
-        if raw is None:
-            continue
-        value = str(raw).strip()
-        if not value:
-            continue
-        if key in ("dato", "date"):
-            d = _parse_meta_date(value)
-            if d is None:
-                notes.append(f"manifestets {key} kunne ikke læses: {_show(value)}")
-            else:
-                changes["dato"] = d
-        elif key == "minister":
-            changes["minister_addressed"] = _collapse(value)
-        elif key == "url":
-            if re.fullmatch(r"https?://\S+", value):
-                changes["url"] = value
-            else:
-                notes.append(f"manifestets url er ikke en http(s)-adresse: {_show(value)}")
-        elif key == "title":
-            changes["title"] = _collapse(value)
-        elif key == "udvalg":
-            changes["udvalg"] = _collapse(value)
-    return dataclasses.replace(doc, notes=tuple(notes), **changes)  # type: ignore[arg-type]
-
-
-def _parse_meta_date(value: str) -> date | None:
-    try:
-        if m := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", value):
-            return date(int(m[1]), int(m[2]), int(m[3]))
-        if m := re.fullmatch(r"(\d{2})-(\d{2})-(\d{4})", value):
-            return date(int(m[3]), int(m[2]), int(m[1]))
-    except ValueError:
-        return None
-    return None
