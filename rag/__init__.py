@@ -27,7 +27,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 __all__ = [
     "AbstentionSettings", "Answer", "ChunkSettings", "Document", "Filters", "Hit", "IndexInfo", "IndexSummary",
     "InputError", "ModelSettings", "Passage", "RagError", "SearchSettings", "Section", "Settings", "__version__",
-    "ask", "describe_index", "index_exists", "load_embedder", "open_index", "record_stages", "update_index",
+    "ask", "citation", "describe_index", "index_exists", "load_embedder", "open_index", "read_document",
+    "record_stages", "update_index",
 ]
 
 # name -> module that defines it; imported on first use
@@ -42,14 +43,17 @@ _EXPORTS = {
     "Answer": "rag.records", "Hit": "rag.records", "Section": "rag.records", "Passage": "rag.records",
     "Document": "rag.records",
     "load_embedder": "rag.model.embedder",
+    "citation": "rag.cite:cite", "read_document": "rag.ingest.parse",
     "record_stages": "rag.timing",
 }
 
 if TYPE_CHECKING:
     from rag.answer import IndexInfo, ask, describe_index, index_exists, open_index
     from rag.build import IndexSummary, update_index
+    from rag.cite import cite as citation
     from rag.config import AbstentionSettings, ChunkSettings, ModelSettings, SearchSettings, Settings
     from rag.errors import InputError, RagError
+    from rag.ingest.parse import read_document
     from rag.model.embedder import load_embedder
     from rag.records import Answer, Document, Hit, Passage, Section
     from rag.retrieve import Filters
@@ -62,6 +66,7 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'rag' has no attribute {name!r}")
     import importlib
 
-    value = getattr(importlib.import_module(module), name)
+    module, _, attr = module.partition(":")
+    value = getattr(importlib.import_module(module), attr or name)
     globals()[name] = value
     return value

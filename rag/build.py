@@ -41,7 +41,7 @@ from rag.store import (
 )
 from rag.version import __version__
 
-PARSER_VERSION = 2  # bump when parsing or chunking changes what a file yields
+PARSER_VERSION = 3  # bump when parsing or chunking changes what a file yields
 
 
 @dataclass
@@ -55,6 +55,7 @@ class IndexSummary:
     removed: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, Danish reason)
     notes: list[tuple[str, str]] = field(default_factory=list)  # (file, Danish remark)
+    kinds: dict[str, list[str]] = field(default_factory=dict)  # how each file was understood: kind -> files
     seconds: float = 0.0
     embed_seconds: float = 0.0  # of which embedding passages
     generation: str = ""  # the generation written; "" when nothing was written (see allow_empty)
@@ -151,6 +152,7 @@ def _build_locked(roots: list[Path], index_dir: Path, embedder: Embedder, model_
             summary.skipped.append((src.file, f"kunne ikke læses ({exc.strerror or exc})"))
             continue
         documents.append(doc)
+        summary.kinds.setdefault(doc.kind, []).append(doc.file)
         passages.extend(doc_passages)
         hashes[doc.file] = digest
         summary.notes.extend((doc.file, note) for note in doc.notes)

@@ -1,4 +1,11 @@
-"""Citation strings, e.g. `Sagsnr. 2024 - 7010 · SOU alm. del spm. 687 · 20-10-2024 · Social- og boligministeren`."""
+"""Citation strings: what a user pastes into their own text after a quote.
+
+    Sagsnr. 2024 - 7010 · SOU alm. del spm. 687 · 20-10-2024 · Social- og boligministeren
+    TRU L 126 spm. 46 · 09-12-2015 · Transportministeren
+    FIU Aktstk. 159 spm. 13 · 13-05-2020
+    § 20-spørgsmål S 1024 · 20-09-2018 · Undervisningsministeren
+    SUU alm. del spm. 940 · 22-05-2018 · Sundhedsministeren · foreløbigt svar
+"""
 
 from __future__ import annotations
 
@@ -7,39 +14,16 @@ from rag.text import capitalised
 
 SEPARATOR = " · "
 
-# Folketinget's abbreviations of committee names, as used in "SOU alm. del spm. 687".
-_COMMITTEE_ABBREVIATIONS = {
-    "socialudvalg": "SOU",
-    "social- og ældreudvalg": "SOU",
-    "social- og indenrigsudvalg": "SOU",
-    "sundhedsudvalg": "SUU",
-    "sundheds- og ældreudvalg": "SUU",
-    "beskæftigelsesudvalg": "BEU",
-    "børne- og undervisningsudvalg": "BUU",
-    "retsudvalg": "REU",
-    "finansudvalg": "FIU",
-    "udlændinge- og integrationsudvalg": "UUI",
-    "miljø- og fødevareudvalg": "MOF",
-    "kulturudvalg": "KUU",
-    "skatteudvalg": "SAU",
-    "transportudvalg": "TRU",
-    "boligudvalg": "BOU",
-    "kommunaludvalg": "KOU",
-    "uddannelses- og forskningsudvalg": "UFU",
-    "erhvervsudvalg": "ERU",
-    "forsvarsudvalg": "FOU",
-    "udenrigsudvalg": "URU",
-    "klima-, energi- og forsyningsudvalg": "KEF",
-}
 
-
-def committee_abbreviation(udvalg: str | None) -> str | None:
-    """'Folketingets Socialudvalg' -> 'SOU'; None for committees we do not know."""
-    if not udvalg:
+def question_label(doc: Document) -> str | None:
+    """'SOU alm. del spm. 687', 'TRU L 126 spm. 46', '§ 20-spørgsmål S 231'; None without a number."""
+    if doc.s_nr:
+        return f"§ 20-spørgsmål {doc.s_nr}"
+    if doc.spm_nr is None:
         return None
-    name = udvalg.lower().removeprefix("folketingets ").strip()
-    name = name.removesuffix("et")  # "Socialudvalget" -> "Socialudvalg"
-    return _COMMITTEE_ABBREVIATIONS.get(name)
+    committee = doc.udvalg_kode or doc.udvalg
+    kind = doc.sag if doc.sag else (doc.spm_type if doc.spm_type in ("alm. del", "§ 5") else None)
+    return " ".join(x for x in (committee, kind, f"spm. {doc.spm_nr}") if x)
 
 
 def cite(doc: Document) -> str:
@@ -48,17 +32,15 @@ def cite(doc: Document) -> str:
     if doc.kind == "letter":
         if doc.sagsnr:
             parts.append(f"Sagsnr. {doc.sagsnr}")
-        if doc.spm_nr is not None:
-            committee = committee_abbreviation(doc.udvalg) or doc.udvalg
-            question = " ".join(x for x in (committee, doc.spm_type, f"spm. {doc.spm_nr}") if x)
-            parts.append(question)
-        elif doc.udvalg:
-            parts.append(doc.udvalg)
+        label = question_label(doc)
+        parts.append(label or doc.udvalg or doc.title or doc.file)
         if doc.dato:
             parts.append(doc.dato.strftime("%d-%m-%Y"))
-        minister = doc.minister_addressed or doc.signer_title
+        minister = doc.minister_addressed or doc.answering_minister or doc.signer_title
         if minister:
             parts.append(capitalised(minister))
+        if doc.preliminary:
+            parts.append("foreløbigt svar")
     elif doc.kind == "s20":
         parts.append(f"§ 20-spørgsmål {doc.s_nr}" if doc.s_nr else "§ 20-spørgsmål")
         if doc.dato:
@@ -70,6 +52,4 @@ def cite(doc: Document) -> str:
         parts.append(doc.title or doc.file)
         if doc.dato:
             parts.append(doc.dato.strftime("%d-%m-%Y"))
-    if not parts:
-        parts.append(doc.file)
-    return SEPARATOR.join(parts)
+    return SEPARATOR.join(p for p in parts if p) or doc.file

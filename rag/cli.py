@@ -90,6 +90,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="afhold dig aldrig fra at svare (mål kun rangeringen)")
     p.add_argument("--json", action="store_true", help="skriv resultatet som JSON")
 
+    p = sub.add_parser("eval-parse", help="mål hvor godt svarbreve fortolkes (felter mod facit)",
+                       description="Fortolk hvert brev i mapperne som 'rag index' gør, og sammenlign felterne med "
+                                   "mappens gold.jsonl (eller manifest.csv med trykte værdier).")
+    p.add_argument("folders", nargs="+", type=Path, metavar="MAPPE", help="mapper med breve og facit")
+    p.add_argument("--with-url", action="store_true",
+                   help="giv hvert brev dets ft.dk-adresse, som en manifest.csv ville (udfylder hvad teksten mangler)")
+    p.add_argument("--misses", action="store_true", help="vis hvert felt, der ikke blev læst rigtigt")
+    p.add_argument("--json", action="store_true", help="skriv resultatet som JSON")
+
     p = sub.add_parser("serve", help="start webgrænsefladen (chat) på http://127.0.0.1",
                        description="Start chatten i browseren: spørg på dansk, læs ordrette citater med "
                                    "kilder. Bygger indekset fra corpus/ ved første start.")
@@ -117,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
             return _ask(args)
         if args.command == "eval":
             return _eval(args)
+        if args.command == "eval-parse":
+            return _eval_parse(args)
         if args.command == "bench":
             from rag.bench import main as bench_main
 
@@ -159,21 +170,42 @@ def _index(args: argparse.Namespace) -> int:
     return 0
 
 
+_KIND_NAMES = {"letter": ("svarbrev", "svarbreve"), "s20": ("§ 20-spørgsmål", "§ 20-spørgsmål"),
+               "text": ("almindelig tekst", "almindelige tekster")}
+
+
 def _print_summary(summary: IndexSummary, index_dir: Path) -> None:
     if summary.generation:
         print(f"Indeks: {index_dir} ({summary.generation})")
     print(f"Dokumenter: {summary.documents} · passager: {summary.passages} "
           f"(indlejret nu: {summary.embedded}, genbrugt: {summary.reused}) · tid: {summary.seconds:.1f} s")
+    if summary.kinds:
+        print("Forstået som: " + " · ".join(
+            f"{len(files)} {_KIND_NAMES.get(kind, (kind, kind))[len(files) != 1]}"
+            for kind, files in sorted(summary.kinds.items(), key=lambda kv: ("letter", "s20", "text").index(kv[0])
+                                      if kv[0] in ("letter", "s20", "text") else 9)))
+    plain = summary.kinds.get("text", [])
+    if plain:
+        print(f"Almindelig tekst, ikke genkendt som svar ({len(plain)}):")
+        for file in plain[:50]:
+            print(f"  {_printable(file)}")
+        if len(plain) > 50:
+            print(f"  … og {len(plain) - 50} flere")
     if summary.removed:
         print(f"Fjernet fra indekset ({len(summary.removed)}): " + ", ".join(map(_printable, summary.removed)))
     if summary.skipped:
         print(f"Sprunget over ({len(summary.skipped)}):")
         for file, reason in summary.skipped:
             print(f"  {_printable(file)}: {_printable(reason)}")
-    if summary.notes:
-        print(f"Bemærkninger ({len(summary.notes)}):")
-        for file, note in summary.notes:
-            print(f"  {_printable(file)}: {_printable(note)}")
+    grouped: dict[str, list[str]] = {}
+    for file, note in summary.notes:
+        if file not in plain or "indekseret som almindelig tekst" not in note:
+            grouped.setdefault(note, []).append(file)
+    if grouped:
+        print(f"Bemærkninger ({sum(map(len, grouped.values()))}):")
+        for note, files in grouped.items():
+            shown = ", ".join(map(_printable, files[:5])) + (f" … og {len(files) - 5} flere" if len(files) > 5 else "")
+            print(f"  {_printable(note)}" + (f" ({len(files)} filer): {shown}" if len(files) > 1 else f": {shown}"))
 
 
 def _filters(args: argparse.Namespace) -> Filters:
@@ -222,6 +254,22 @@ def _eval(args: argparse.Namespace) -> int:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         print(format_table(report))
+    return 0
+
+
+def _eval_parse(args: argparse.Namespace) -> int:
+    from rag.parse_eval import evaluate_folder, format_scores
+
+    results = {str(folder): evaluate_folder(folder, with_url=args.with_url) for folder in args.folders}
+    if args.json:
+        print(json.dumps({name: {"right": s.right, "total": s.total, "misses": s.misses}
+                          for name, s in results.items()}, ensure_ascii=False, indent=2, default=str))
+        return 0
+    print(format_scores(results))
+    if args.misses:
+        for name, scores in results.items():
+            for file, field, want, got in scores.misses:
+                print(f"{name}/{file}: {field}: facit {want!r}, læst {got!r}")
     return 0
 
 

@@ -50,15 +50,19 @@ class Document:
     doknr: str | None = None
     dato: date | None = None  # date of the answer letter
     udvalg: str | None = None  # e.g. "Folketingets Socialudvalg"
+    udvalg_kode: str | None = None  # the committee's abbreviation, e.g. "SOU"
     asked_date: date | None = None  # date the committee asked the question
     spm_nr: int | None = None  # e.g. 687
-    spm_type: str | None = None  # e.g. "alm. del"
+    spm_type: str | None = None  # the kind of question: "alm. del", "§ 20", "§ 5", "L", "B", "aktstykke", "KOM"
+    sag: str | None = None  # the bill or case it is about: "L 126", "B 49", "Aktstk. 159", "KOM (2016) 0128"
     minister_addressed: str | None = None  # e.g. "social- og boligministeren"
     spoerger: str | None = None  # e.g. "Charlotte Bromann Mølbæk (SF)"
     question: str | None = None
     answer: str | None = None
     signer: str | None = None  # e.g. "Sophie Hæstorp Andersen"
     signer_title: str | None = None  # e.g. "Social- og boligminister"
+    signer_acting: bool = False  # signed by an acting minister ("fg.", "konstitueret")
+    preliminary: bool = False  # a preliminary answer ("foreløbigt svar"; the real answer follows later)
     bilag: tuple[str, ...] = ()
     # § 20 exchanges (oral questions in the chamber)
     s_nr: str | None = None  # e.g. "S 122"

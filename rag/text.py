@@ -85,6 +85,7 @@ MONTHS = {name: n for n, name in enumerate(MONTH_NAMES, start=1)} | {
 # Numeric forms: 22-05-2018, 22.05.2018, 22/5 2018, 2018-05-22.
 _DMY = re.compile(r"(\d{1,2})\s*[-./]\s*(\d{1,2})\s*[-./ ]\s*(\d{4})")
 _YMD = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_DM_YY = re.compile(r"(\d{1,2})/(\d{1,2})[ -](\d{2})")  # "17/2 04" in older Folketing documents
 # Words: "7. september 2021", "Den 27. maj 2024", "10 marts 2010", "17. feb. 2010", "1.juli 2012".
 _DAY_MONTH_YEAR = re.compile(r"(\d{1,2})\.?\s*([^\W\d_]+)\.?,?\s*(\d{4})")
 
@@ -99,7 +100,7 @@ DATE_IN_TEXT = re.compile(
 def parse_date(value: str) -> date | None:
     """A date written the way Danish documents and users write it; None when it is not a real date.
 
-    Accepts 2018-05-22, 22-05-2018 (also with . or /), '24. september 2024', 'Den 27. maj 2024',
+    Accepts 2018-05-22, 22-05-2018 (also with . or /), '17/2 04', '24. september 2024', 'Den 27. maj 2024',
     '10 marts 2010' and abbreviated months ('17. feb. 2010'); markdown stars and a time of day
     after an ISO date ('2024-04-30T12:00') are ignored.
     """
@@ -111,6 +112,9 @@ def parse_date(value: str) -> date | None:
             return date(int(m[1]), int(m[2]), int(m[3]))
         if m := _DMY.fullmatch(s):
             return date(int(m[3]), int(m[2]), int(m[1]))
+        if m := _DM_YY.fullmatch(s):
+            year = int(m[3])
+            return date(2000 + year if year < 70 else 1900 + year, int(m[2]), int(m[1]))
         if m := _DAY_MONTH_YEAR.fullmatch(s):
             month = MONTHS.get(m[2].lower())
             if month is not None:

@@ -1,8 +1,9 @@
-"""rag.ingest.letter and rag.ingest.parse: answer letters -> Document, checked field by field on the five seed letters.
+"""rag.ingest.letter and rag.ingest.parse: answer letters -> Document.
 
-Expected values are written out by hand from the seed files (read with `cat -A`);
-question/answer spans are located independently of the parser, by the first and
-last words of the passage, so the tests do not just echo the parser's output.
+The five seed letters are checked field by field against values written out by hand (read
+with `cat -A`); question/answer spans are located independently of the parser, by the first
+and last words of the passage, so the tests do not just echo the parser's output. The real
+letters of tests/fixtures/letters are checked in tests/test_letters.py.
 """
 
 from __future__ import annotations
@@ -56,94 +57,110 @@ def span(text: str, first: str, last: str) -> tuple[int, int]:
 EXPECTED: dict[str, dict[str, Any]] = {
     "000_34fc68001cd04834.txt": dict(
         kind="letter",
-        title="Svar på spm. 687 (alm. del) fra Folketingets Socialudvalg",
+        title="Svar på SOU alm. del spm. 687",
         sagsnr="2024 - 7010",
         sagsnr_norm="2024-7010",
         doknr="918270",
         dato=date(2024, 10, 20),
         udvalg="Folketingets Socialudvalg",
+        udvalg_kode="SOU",
         asked_date=date(2024, 9, 24),
         spm_nr=687,
         spm_type="alm. del",
+        sag=None,
         minister_addressed="social- og boligministeren",
         spoerger="Charlotte Bromann Mølbæk (SF)",
         signer="Sophie Hæstorp Andersen",
         signer_title="Social- og boligminister",
+        answering_minister="Social- og boligminister",
         bilag=("SOU alm.del - svar på spm. 686",),
     ),
     "001_221ceb91d594fab5.txt": dict(
         kind="letter",
-        title="Svar på spm. 238 (alm. del) fra Folketingets Socialudvalg",
+        title="Svar på SOU alm. del spm. 238",
         sagsnr=None,
         sagsnr_norm=None,
         doknr=None,
         dato=None,
         udvalg="Folketingets Socialudvalg",
+        udvalg_kode="SOU",
         asked_date=date(2024, 12, 10),
         spm_nr=238,
         spm_type="alm. del",
+        sag=None,
         minister_addressed="social- og boligministeren",
         spoerger=None,
         signer="Sophie Hæstorp Andersen",
         signer_title="Social- og boligminister",
+        answering_minister="Social- og boligminister",
         bilag=(),
     ),
     "002_95e6a3818805a982.txt": dict(
         kind="letter",
-        title="Svar på spm. 391 (alm. del) fra Folketingets Socialudvalg",
+        title="Svar på SOU alm. del spm. 391",
         sagsnr="2024 - 2715",
         sagsnr_norm="2024-2715",
         doknr="848301",
         dato=date(2024, 4, 30),
         udvalg="Folketingets Socialudvalg",
+        udvalg_kode="SOU",
         asked_date=date(2024, 4, 3),
         spm_nr=391,
         spm_type="alm. del",
+        sag=None,
         minister_addressed="social- og boligministeren",
         spoerger="Theresa Berg Andersen (SF)",
         signer="Pernille Rosenkrantz-Theil",
         signer_title="Social- og boligminister",
+        answering_minister="Social- og boligminister",
         bilag=("Bilag 1. Udmøntning af ansøgningspuljen til ekstra hjælp til kommuner med mange børnesager",),
     ),
     "003_1910b02496250044.txt": dict(
         kind="letter",
-        title="Svar på spm. 246 (alm. del) fra Folketingets Socialudvalg",
+        title="Svar på SOU alm. del spm. 246",
         sagsnr="2024 - 1718",
         sagsnr_norm="2024-1718",
         doknr="836535",
         dato=date(2024, 3, 21),
         udvalg="Folketingets Socialudvalg",
+        udvalg_kode="SOU",
         asked_date=date(2024, 2, 23),
         spm_nr=246,
         spm_type="alm. del",
+        sag=None,
         minister_addressed="social- og boligministeren",
         spoerger="Katrine Daugaard (LA)",
         signer="Pernille Rosenkrantz-Theil",
         signer_title="Social- og boligminister",
+        answering_minister="Social- og boligminister",
         bilag=(),
     ),
     "004_7ee536a8ed030cbd.txt": dict(
         kind="letter",
-        title="Svar på spm. 338 (alm. del) fra Folketingets Social- og Ældreudvalg",
+        title="Svar på SOU alm. del spm. 338",
         sagsnr="2022 - 1959",
         sagsnr_norm="2022-1959",
         doknr="553912",
         dato=date(2022, 4, 22),
         udvalg="Folketingets Social- og Ældreudvalg",
+        udvalg_kode="SOU",
         asked_date=date(2022, 3, 29),
         spm_nr=338,
         spm_type="alm. del",
+        sag=None,
         minister_addressed="social- og ældreministeren",
         spoerger="Karina Aadsbøl (UFG)",
         signer="Astrid Krag",
         signer_title=None,  # the letter ends with the name only
+        answering_minister=None,
         bilag=(),
     ),
 }
 
-# § 20 fields: never set on a letter.
+# Fields the seeds do not print, and flags that are off for them.
 S20_DEFAULTS: dict[str, Any] = dict(
-    s_nr=None, samling=None, moede=None, answering_minister=None, withdrawn=False, url=None, notes=()
+    s_nr=None, samling=None, moede=None, withdrawn=False, url=None, notes=(), preliminary=False,
+    signer_acting=False,
 )
 
 QUESTIONS: dict[str, str] = {
@@ -332,13 +349,12 @@ def test_header_value_on_the_label_line() -> None:
     assert (doc.sagsnr, doc.sagsnr_norm, doc.dato) == ("2024-7010", "2024-7010", date(2024, 10, 20))
 
 
-def test_letter_without_signoff_runs_answer_to_end_with_note() -> None:
+def test_letter_without_signoff_runs_answer_to_end() -> None:
     text = read_seed("003_1910b02496250044.txt").split("Med venlig hilsen")[0]
     doc = parse_letter(text, "x.txt")
     assert doc.kind == "letter"
     assert doc.answer is not None and doc.answer.endswith("kommunen har opnået i forløbet.")
     assert doc.signer is None and doc.signer_title is None
-    assert any("Med venlig hilsen" in n for n in doc.notes)
 
 
 def test_not_a_letter_is_plain_text() -> None:
@@ -354,11 +370,11 @@ def test_not_a_letter_is_plain_text() -> None:
     assert doc.spm_nr is None and doc.question is None and doc.answer is None
 
 
-def test_letter_intro_without_svar_is_plain_text() -> None:
+def test_letter_cut_before_its_answer_is_still_a_letter() -> None:
     text = _seed000().split("**Svar:**")[0]
     doc = parse_letter(text, "000.txt")
-    assert doc.kind == "text"
-    assert doc.sections and doc.sections[0].kind == "body"
+    assert doc.kind == "letter" and doc.spm_nr == 687 and doc.question == QUESTIONS["000_34fc68001cd04834.txt"]
+    assert [s.kind for s in doc.sections] == ["question"] and "svarets tekst mangler" in doc.notes
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\n\n \t\n"])
@@ -380,16 +396,18 @@ def test_unquoted_question_and_single_line_layout() -> None:
     )
     doc = parse_letter(text, "a.txt")
     assert doc.kind == "letter"
-    assert (doc.udvalg, doc.asked_date, doc.spm_nr, doc.spm_type) == (
+    assert (doc.udvalg, doc.udvalg_kode, doc.asked_date, doc.spm_nr, doc.spm_type, doc.sag) == (
         "Finansudvalget",
+        "FIU",
         date(2023, 3, 1),
         12,
+        "L",
         "L 5",
     )
     assert doc.minister_addressed == "finansministeren"
     assert doc.question == "Hvad koster det?" and doc.answer == "Det koster 5 kr."
     assert doc.signer == "Nicolai Wammen" and doc.signer_title is None
-    assert doc.title == "Svar på spm. 12 (L 5) fra Finansudvalget"
+    assert doc.title == "Svar på FIU L 5 spm. 12"
 
 
 def test_other_ministry_layout() -> None:
@@ -407,7 +425,7 @@ def test_other_ministry_layout() -> None:
     assert doc.udvalg == "Folketingets Udvalg for Fødevarer, Landbrug og Fiskeri"
     assert (doc.dato, doc.asked_date) == (date(2023, 4, 12), date(2023, 3, 3))
     assert (doc.sagsnr, doc.sagsnr_norm, doc.doknr) == ("2023 - 1234", "2023-1234", None)
-    assert (doc.spm_nr, doc.spm_type) == (45, "L 12")
+    assert (doc.spm_nr, doc.spm_type, doc.sag, doc.udvalg_kode) == (45, "L", "L 12", "FLF")
     assert doc.minister_addressed == "ministeren for fødevarer, landbrug og fiskeri"
     assert doc.spoerger == "Hans Chr. Schmidt (V) og Mette Abildgaard (KF)"
     assert doc.question == 'Vil ministeren redegøre for "noget"?' and doc.answer == "Ja."
@@ -424,14 +442,15 @@ def test_other_ministry_layout() -> None:
         ("2024 - 7010", "2024-7010"),
         ("2024-7010", "2024-7010"),
         (" 2024 – 7010 ", "2024-7010"),
-        ("2024/7010", "2024-7010"),
-        ("20x4 - 7o10", None),
+        ("2024/7010", "2024/7010"),
+        ("2019 / 000326", "2019/000326"),
+        ("J.nr. 2013 - 0001770", "J.nr. 2013-0001770"),
         ("", None),
-        ("7010", None),
-        ("2024 - ", None),
+        ("ingen", None),
     ],
 )
 def test_normalise_sagsnr(raw: str, norm: str | None) -> None:
+    """For comparing and for finding a letter by its case number: only the spaces around dashes go."""
     assert normalise_sagsnr(raw) == norm
 
 
@@ -520,13 +539,15 @@ def check_invariants(doc: Document, text: str) -> None:
         if s.kind == "body":
             assert piece == text.strip()
         else:
-            assert piece == getattr(doc, s.kind)
             assert piece and piece == piece.strip()
     if doc.kind == "letter":
         kinds = [s.kind for s in doc.sections]
-        assert kinds in (["question", "answer"], ["question"], ["answer"], [])
-        assert (doc.question is not None) == ("question" in kinds)
-        assert (doc.answer is not None) == ("answer" in kinds)
+        assert kinds == sorted(kinds, key=lambda k: k != "question") and kinds.count("question") <= 1
+        assert doc.question == next((text[s.start:s.end] for s in doc.sections if s.kind == "question"), None)
+        answers = [text[s.start:s.end] for s in doc.sections if s.kind == "answer"]
+        assert doc.answer == ("\n\n".join(answers) or None)
+        spans = [(s.start, s.end) for s in doc.sections]
+        assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False)), "sections in order, apart"
         if doc.sagsnr is not None:
             assert doc.sagsnr_norm == normalise_sagsnr(doc.sagsnr)
     assert all(isinstance(n, str) and n for n in doc.notes)
@@ -629,18 +650,20 @@ def test_truncated_seed_keeps_everything_before_the_cut(name: str, data: st.Data
         return
     # A letter needs its "Svar:" line, so everything above it is intact and parsed as in full.
     full = {**EXPECTED[name], "question": QUESTIONS[name]}
+    if doc.question != full["question"]:
+        return  # cut inside the question: what remains is another letter's question, or none
     for field in (
         "sagsnr",
         "sagsnr_norm",
         "doknr",
         "dato",
         "udvalg",
+        "udvalg_kode",
         "asked_date",
         "spm_nr",
         "spm_type",
         "minister_addressed",
         "spoerger",
-        "question",
         "title",
     ):
         assert getattr(doc, field) == full[field], field

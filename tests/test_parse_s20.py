@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.ingest.s20 import iter_turns, parse_s20
+from rag.ingest.s20 import parse_s20
+from rag.ingest.turns import iter_turns
 from rag.records import Document
 
 TIMESTAMP = re.compile(r"Kl\. \d{2}:\d{2}")

@@ -9,8 +9,10 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Mapping
+from pathlib import Path
 
 from rag.ingest.letter import parse_letter
+from rag.ingest.load import load_text
 from rag.ingest.s20 import parse_s20
 from rag.records import Document, Section
 from rag.text import file_stem, flat, parse_date, shorten, strip_span
@@ -36,7 +38,9 @@ def parse_document(text: str, file: str, meta: Mapping[str, str] | None = None) 
         if s20 is not None:
             return s20
     try:
-        doc = parse_letter(text, file) or plain_text_document(text, file, (NOT_A_LETTER,))
+        address = str((meta or {}).get("url") or (meta or {}).get("source_url") or "").strip()
+        url = address if re.fullmatch(r"https?://\S+", address) else None
+        doc = parse_letter(text, file, url) or plain_text_document(text, file, (NOT_A_LETTER,))
     except Exception as exc:  # noqa: BLE001 - last line of defence, see test_parse.py
         doc = plain_text_document(
             text, file, (f"fejl under fortolkning ({type(exc).__name__}: {exc}); indekseret som tekst",))
@@ -45,6 +49,14 @@ def parse_document(text: str, file: str, meta: Mapping[str, str] | None = None) 
     if meta is not None:
         doc = _apply_meta(doc, meta)
     return doc
+
+
+def read_document(path: Path | str, meta: Mapping[str, str] | None = None, file: str | None = None) -> Document:
+    """The document at `path`, read and parsed as `rag index` does (`file`: its id, default the file name).
+
+    Raises UnreadableFile (a RagError) when the file cannot be read."""
+    path = Path(path)
+    return parse_document(load_text(path), file or path.name, meta)
 
 
 def plain_text_document(text: str, file: str, notes: tuple[str, ...] = ()) -> Document:
@@ -80,7 +92,7 @@ def _apply_meta(doc: Document, meta: Mapping[str, str]) -> Document:
                 changes["dato"] = d
         elif key == "minister":
             changes["minister_addressed"] = flat(value)
-        elif key == "url":
+        elif key in ("url", "source_url"):
             if re.fullmatch(r"https?://\S+", value):
                 changes["url"] = value
             else:

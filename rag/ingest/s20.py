@@ -32,17 +32,16 @@ elsewhere.
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Literal
 
+from rag.ingest.turns import Turn, find_timestamps, iter_turns
 from rag.records import Document, Section
 from rag.text import flat, parse_date, strip_span
 
-__all__ = ["Turn", "iter_turns", "parse_s20", "find_timestamps"]
+__all__ = ["parse_s20"]
 
 # --- patterns ---------------------------------------------------------------
 
@@ -51,38 +50,16 @@ _HEADING_WINDOW = 300
 _SPM_RE = re.compile(r"(?m)^[ \t\ufeff]*Spm\.\s*nr\.\s*S\s?(?P<digits>\d+)(?P<omtrykt>\s*\(omtrykt\))?")
 # What follows the S number: optional agenda number, addressed minister, asker.
 _AGENDA_RE = re.compile(r"\s*(?P<agenda>\d{1,3})\)\s*")
-_TIL_RE = re.compile(r"Til\s+(?P<minister>[^\n]+?)\s+af:[ \t]*\n?[ \t]*")
+# "Til miljøministeren af:"; a written answer of 2004 adds the date asked: "Til statsministeren (14/1 04) af:"
+_TIL_RE = re.compile(r"Til\s+(?P<minister>[^\n]+?)(?:\s*\((?P<asked>\d{1,2}/\d{1,2}\s*\d{2,4})\))?\s+af:\s*")
+# The headings of a written answer, with its date: "Svar (21/1 04)", "Supplerende svar (17/2 04)".
+_WRITTEN_ANSWER_RE = re.compile(
+    r"(?m)^[ \t]*(?:Supplerende\s+)?[Ss]var(?:\s*\((?P<date>\d{1,2}/\d{1,2}\s*\d{2,4})\))?[ \t]*$")
 _PARTY = r"[A-ZÆØÅ]{1,4}"
 _ASKER_RE = re.compile(
     r"(?P<asker>[^\W\d_][^\n():]{0,80}? \((?P<party>" + _PARTY + r")\))"
     r"(?P<med> \(medspørger: [^()\n]{1,80}\([^()\n]{1,10}\)\))?:"
 )
-
-# Right-aligned time stamp: "   ...   Kl. 14:36" on its own line (the next
-# speaker heading may be glued right after it), or after 2+ spaces at the end
-# of a text line. "(Kl. 13:50)" inside a sentence is not one.
-_TIMESTAMP_RE = re.compile(r"(?m)(?:^[ \t]*|[ \t]{2,})Kl\.[ \t]?\d{1,2}[:.]\d{2}")
-
-# A speaker heading "<label> (<name>):". Where it may start is checked
-# separately (line start, right after a time stamp, or glued after sentence
-# punctuation); what the label is decides chair / minister / member.
-_HEAD_RE = re.compile(r"(?P<label>[^\W\d_][^\n():]{0,100}?) \((?P<name>[^()\n:]{1,60})\):")
-# An acting minister is printed on two lines:
-#   (Forsvarsministeren)
-#   Troels Lund Poulsen (fg.):      -- or "(V):", the member's party
-_ACTING_RE = re.compile(
-    r"\((?P<label>[^\W\d_][^()\n:]{0,100}minister[^()\n:]{0,100})\)[ \t]*\n"
-    r"(?P<name>[^\W\d_][^()\n:]{0,60}?) \((?P<note>[^()\n:]{1,12})\):"
-)
-_CHAIR_RE = re.compile(
-    r"(?:Formanden|Den fg\. ?formand|Aldersformanden|Alderspræsidenten"
-    r"|(?:Første|Anden|Tredje|Fjerde|Femte|Sjette) ?næstformand)"
-)
-_PARTY_RE = re.compile(_PARTY)
-_NAME_WORD_RE = re.compile(r"[^\W\d_][\w'’.\-]*")
-_NAME_PARTICLES = {"von", "van", "de", "la", "le", "af", "du", "der", "den", "d'"}
-# Sentence punctuation a heading may be glued to ("2022.Den fg. formand (...):").
-_GLUE_CHARS = '.?!«»"”'
 
 # May be glued to the question's last line or to the text that follows it.
 _SKRIFTLIG_RE = re.compile(r"Skriftlig begrundelse")
@@ -93,126 +70,6 @@ _WITHDRAWN_RE = re.compile(r"\(?Spørgsmålet er (?:udgået|trukket tilbage|tage
 _WITHDRAWN_NOTE_RE = re.compile(r"\(Spørgsmålet er (?:udgået|trukket tilbage|taget tilbage|bortfaldet)")
 
 _FILE_RE = re.compile(r"(?:^|_)(?P<samling>\d{5})_S(?P<nr>\d+)_(?P<date>\d{4}-\d{2}-\d{2})(?:\.\w+)?$")
-
-Role = Literal["chair", "minister", "member"]
-
-
-@dataclass(frozen=True)
-class Turn:
-    """One speaker turn: heading at [head_start, head_end), text at [start, end)."""
-
-    role: Role
-    # The heading without the colon: "Miljøministeren (Magnus Heunicke)". An
-    # acting minister's two-line heading "(Forsvarsministeren)\nTroels Lund
-    # Poulsen (fg.):" is given in the same form: "Forsvarsministeren (Troels Lund Poulsen)".
-    speaker: str
-    label: str  # "Miljøministeren"
-    name: str  # "Magnus Heunicke" (for a member: the party, e.g. "EL")
-    head_start: int
-    head_end: int  # just after the colon
-    start: int
-    end: int  # start == end for an empty turn
-
-
-# --- speaker headings and turns ------------------------------------------------
-
-
-def _classify(label: str, name: str) -> Role | None:
-    if _CHAIR_RE.fullmatch(label):
-        return "chair"
-    if "minister" in label.lower():
-        return "minister"
-    if _PARTY_RE.fullmatch(name):
-        words = label.split(" ")
-        if not 1 < len(words) <= 7:
-            return None
-        for w in words:
-            if w.lower() in _NAME_PARTICLES:
-                continue
-            if not _NAME_WORD_RE.fullmatch(w) or not w[0].isupper():
-                return None
-        return "member"
-    return None
-
-
-def find_timestamps(text: str, start: int = 0) -> list[int]:
-    """Offsets where right-aligned ``Kl. HH:MM`` stamps begin (the ``K``)."""
-    return [m.end() - len(m.group(0).lstrip(" \t")) for m in _TIMESTAMP_RE.finditer(text, start)]
-
-
-def _candidate_starts(text: str, start: int, stamp_ends: set[int]) -> list[int]:
-    """Offsets where a speaker heading may begin."""
-    out: list[int] = []
-    if start == 0 or text[start - 1] == "\n":
-        out.append(start)
-    for i in range(start, len(text)):
-        c = text[i]
-        if c == "\n":
-            out.append(i + 1)
-        elif c in _GLUE_CHARS and i + 1 < len(text) and text[i + 1].isupper():
-            out.append(i + 1)
-    out.extend(e for e in stamp_ends if e >= start)
-    return sorted(set(p for p in out if p < len(text)))
-
-
-def _inside_parenthesis(text: str, pos: int) -> bool:
-    """True when `pos` continues an interjection "(Name (PARTY): ...)" opened on
-    the previous line or earlier on this line."""
-    line_start = text.rfind("\n", 0, pos) + 1
-    prev_start = text.rfind("\n", 0, max(line_start - 1, 0)) + 1 if line_start else line_start
-    before = text[prev_start:pos]
-    return before.count("(") > before.count(")")
-
-
-def iter_turns(text: str, start: int = 0) -> list[Turn]:
-    """The speaker turns of `text` from offset `start`, in order.
-
-    A turn's text runs from after its heading to the next right-aligned
-    time stamp or the next speaker heading, whichever comes first, with
-    surrounding whitespace stripped.
-    """
-    stamps = list(_TIMESTAMP_RE.finditer(text, start))
-    stamp_starts = [m.end() - len(m.group(0).lstrip(" \t")) for m in stamps]
-    stamp_ends = {m.end() for m in stamps}
-    heads: list[tuple[int, int, Role, str, str, str]] = []
-    for pos in _candidate_starts(text, start, stamp_ends):
-        if heads and pos < heads[-1][1]:
-            continue
-        m = _ACTING_RE.match(text, pos)
-        if m:
-            label, name = m.group("label").strip(), m.group("name").strip()
-            heads.append((pos, m.end(), "minister", label, name, f"{label} ({name})"))
-            continue
-        m = _HEAD_RE.match(text, pos)
-        if not m:
-            continue
-        label, name = m.group("label"), m.group("name")
-        role = _classify(label, name)
-        if role is None:
-            continue
-        if (pos == 0 or text[pos - 1] == "\n") and _inside_parenthesis(text, pos):
-            continue
-        heads.append((pos, m.end(), role, label, name, text[pos : m.end() - 1]))
-
-    boundaries = sorted(set(stamp_starts) | {h[0] for h in heads} | {len(text)})
-    turns: list[Turn] = []
-    for head_start, head_end, role, label, name, speaker in heads:
-        nxt = boundaries[bisect.bisect_right(boundaries, head_end - 1)]
-        s, e = strip_span(text, head_end, max(nxt, head_end))
-        turns.append(
-            Turn(
-                role=role,
-                speaker=speaker,
-                label=label,
-                name=name,
-                head_start=head_start,
-                head_end=head_end,
-                start=s,
-                end=e,
-            )
-        )
-    return turns
-
 
 # --- the header ---------------------------------------------------------------
 
@@ -226,6 +83,7 @@ class _Header:
     medspoerger: str | None
     question_start: int  # after the asker heading (or after the "Til ... af:" line)
     notes: list[str]
+    asked: str | None = None  # the date asked, where printed ("14/1 04")
 
 
 def _split_glued(digits: str, known_nr: str | None) -> tuple[str, int | None, str | None]:
@@ -275,8 +133,10 @@ def _parse_header(text: str, m_spm: re.Match[str], known_nr: str | None) -> _Hea
 
     minister = asker = med = None
     m_til = _TIL_RE.match(text, pos)
+    asked = None
     if m_til:
         minister = m_til.group("minister").strip()
+        asked = m_til.group("asked")
         pos = m_til.end()
     else:
         notes.append("ingen linje 'Til <minister> af:'")
@@ -288,14 +148,14 @@ def _parse_header(text: str, m_spm: re.Match[str], known_nr: str | None) -> _Hea
         pos = m_ask.end()
     else:
         notes.append("ingen spørger efter 'Til ... af:'")
-    return _Header(digits, agenda, minister, asker, med, pos, notes)
+    return _Header(digits, agenda, minister, asker, med, pos, notes, asked)
 
 
 def _question_span(text: str, start: int, turns: list[Turn]) -> tuple[int, int]:
     """The printed question: from `start` to before "Skriftlig begrundelse",
     the withdrawal note, the first time stamp or the first speaker turn."""
     ends = [len(text)]
-    for rx in (_SKRIFTLIG_RE, _WITHDRAWN_RE):
+    for rx in (_SKRIFTLIG_RE, _WITHDRAWN_RE, _WRITTEN_ANSWER_RE):
         m = rx.search(text, start)
         if m:
             ends.append(m.start())
@@ -395,6 +255,9 @@ def parse_s20(text: str, file: str, meta: Mapping[str, str] | None = None) -> Do
         notes.append(f"ugyldig dato i manifestet: {meta_date!r}")
     if dato is None and m_file:
         dato = parse_date(m_file.group("date"))
+    written = [m["date"] for m in _WRITTEN_ANSWER_RE.finditer(text, hdr.question_start) if m["date"]]
+    if dato is None and written:
+        dato = parse_date(written[-1])  # the last (final) written answer
     moede = _get(meta, "moede")
     url = _get(meta, "ft_referat_url", "url")
 
@@ -409,6 +272,7 @@ def parse_s20(text: str, file: str, meta: Mapping[str, str] | None = None) -> Do
         title=title,
         sections=tuple(sections),
         dato=dato,
+        asked_date=parse_date(hdr.asked) if hdr.asked else None,
         minister_addressed=minister_addressed,
         spoerger=spoerger,
         question=text[q_start:q_end] if q_end > q_start else None,

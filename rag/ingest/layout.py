@@ -1,0 +1,147 @@
+"""Reading a letter's layout: a search view of its text, and which lines are not prose.
+
+`View` is the text as patterns want to see it, with a map back to the original offsets:
+words hyphenated across a line end joined ("spørgs-\\nmål" -> "spørgsmål", also where PDF
+extraction lost the line break: "spørgs-mål"), markdown
+stars dropped, and each run of whitespace one space (or one newline when it holds a
+line break). Patterns run on the view; every span they find is mapped back, so what
+is cut out of the letter is always a verbatim span of the original text.
+
+`boilerplate(line)` says whether a line is letterhead, address, contact details,
+an ft.dk stamp, a running footer, a page number, a date or label on its own, a rule:
+lines that belong to no question and no answer, so they never end up in a quote.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from rag.text import DATE_IN_TEXT, strip_span
+
+# A word broken at a line end: "spørgs-" + "mål". Not before "og"/"eller"/"samt", where the hyphen
+# is a real one ("Social-" / "og Boligstyrelsen").
+_HYPHEN_BREAK = re.compile(r"(?<=[a-zæøå])[-\u00ad](?:[ \t]*\n[ \t]*)?(?=[a-zæøå])(?!(?:og|eller|samt)\b)")
+_SPACE = re.compile(r"[\s\u00a0]+")
+
+
+@dataclass(frozen=True)
+class View:
+    """The search view of `text`: `.text` plus `.source`, the original offset of each character."""
+
+    original: str
+    text: str
+    source: tuple[int, ...]
+
+    @classmethod
+    def of(cls, original: str) -> View:
+        chars: list[str] = []
+        source: list[int] = []
+        i, n = 0, len(original)
+        while i < n:
+            m = _HYPHEN_BREAK.match(original, i)
+            if m:
+                i = m.end()
+                continue
+            c = original[i]
+            if c == "*":
+                i += 1
+                continue
+            if c.isspace() or c == "\u00a0":
+                m = _SPACE.match(original, i)
+                assert m is not None
+                if chars and chars[-1] not in " \n":
+                    chars.append("\n" if "\n" in m.group(0) else " ")
+                    source.append(i)
+                elif chars and chars[-1] == " " and "\n" in m.group(0):
+                    chars[-1] = "\n"
+                i = m.end()
+                continue
+            chars.append(c)
+            source.append(i)
+            i += 1
+        return cls(original, "".join(chars), tuple(source))
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The original span of view[start:end], whitespace trimmed."""
+        if end <= start:
+            at = self.source[start] if start < len(self.source) else len(self.original)
+            return at, at
+        return strip_span(self.original, self.source[start], self.source[end - 1] + 1)
+
+    def at(self, start: int) -> int:
+        """The original offset of view position `start`."""
+        return self.source[start] if start < len(self.source) else len(self.original)
+
+
+def lines(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:
+    """(start, end) of each non-blank line of text[start:end], whitespace trimmed."""
+    end = len(text) if end is None else end
+    pos = start
+    while pos < end:
+        nl = text.find("\n", pos, end)
+        stop = end if nl < 0 else nl
+        s, e = strip_span(text, pos, stop)
+        if e > s:
+            yield s, e
+        pos = stop + 1
+
+
+# ---------------------------------------------------------------------------
+# Lines that are not prose
+
+_STAMP = re.compile(
+    r"""(?x)^(?:
+        Offentligt
+      | \d{5,}_\d{4}\.png
+      | [A-ZÆØÅ]{2,4},?\s+Alm\.?\s*del\b.*                       # SUU Alm.del, SOU Alm.del - endeligt svar på ...
+      | (?:L|B|S|F|V|R)\s?\d{1,4}(?:\s+Bilag\s+\d+)?            # L 146, S 1753
+      | Aktstk\.?\s*\d+(?:\s+Bilag\s+\d+)?
+      | (?:KOM|SEK|COM|JOIN|SWD|EUU)\s*\(\d{4}\)\s*\d+.*
+      | .{3,90}?(?:udvalg|Udvalg|Nævn)(?:et|en)?\s+\d{4}-\d{2}(?:\s*\(\d\.\s*samling\))?   # Forsvarsudvalget 2012-13
+      | .{0,40}-\s*\d{4}-\d{2}\s*-\s*.{0,40}svar\s+på\s+spørgsmål.*                      # running title of ft.dk
+      | PDF\s+to\s+HTML.*
+    )$""")
+_CONTACT = re.compile(
+    r"""(?xi)(?:
+        \b(?:tlf|telefon|telefax|fax|tel|e-?mail|e-post|mail|web|www|cvr|ean|giro)\b\.?
+      | ^[TFMEW]\s*\+?\d[\d\s]{6,}$ | ^[TFMEW]\s+\S+@\S+$ | ^W\s+\S+\.dk$
+      | \S+@\S+\.\w+ | \[email\s+protected\] | https?://[^/\s]+/?$ | www\.\S+ | \.dk\b
+      | \b(?:DK-)?\d{4}\s+København\b | \bKøbenhavn\s+[KVSØNC]\b | Christiansborg | Postboks
+      | ^(?:Folketinget|Departementet|Ministeren|Lovsekretariatet)$
+      | ^[A-ZÆØÅ][\wæøå.'-]*(?:\s[\wæøå.'-]+){0,3}\s\d{1,3}(?:\s?[A-F])?(?:[,.]\s*\d\.?(?:\s*sal)?)?$  # Kanal 22
+    )""")
+_PAGE = re.compile(r"(?i)^(?:side\s*\d*(?:\s*(?:af|/)\s*\d+)?|\d{1,3}|\d{1,2}\s*/\s*\d{1,2}|-\s*\d+\s*-|\./\.)$")
+_RULE = re.compile(r"^[_\-–=.•·\s]{6,}$|^[•·]$")
+LABEL = re.compile(
+    r"(?i)^(?:dato|enhed|kontor|sagsbeh(?:andler)?|sags?\.?\s*nr|sag(?:\s*/\s*id)?|j\.?\s*nr|journal\s*nr|dok(?:ument)?\.?\s*"
+    r"(?:nr)?|bilag|ref\.?-?\s*nr|vores\s+ref|deres\s+ref|eksp\.?\s*nr|fil-?navn|nr|post|tel|mail|web|cvr-?nr|"
+    r"ean|initialer|afdeling)\.?\s*:?\s*$")
+# "J.nr. 2013-0001770", "Dokument nr.: 121702/13…", "Dato: 10. februar 2010Sags nr.: 1001071…"
+_LABELLED = re.compile(r"(?i)^(?:j\.?\s*nr|sags?\.?\s*nr|dok(?:ument)?\.?\s*nr|dato|ref\.?-?\s*nr|cvr-?\s*nr)"
+                       r"\.?\s*:?\s*\S*\d")
+_LABEL_IN_LINE = re.compile(r"(?:Dato|Sags?\s?nr|Dok\.?\s?nr|J\.\s?nr|Enhed|Kontor|Sagsbeh)\.?\s?:")
+_MINISTRY = re.compile(r"^[A-ZÆØÅ][A-ZÆØÅ\s,.-]*MINISTER(?:IET|EN)$|^\S*ministeriet$|^Ministeriet\s+for\s.+$")
+_DATE_LINE = re.compile(r"(?i)^(?:københavn|aarhus)?,?\s*(?:den|d\.)?\s*(?:dato:?\s*)?$")
+
+
+def boilerplate(line: str) -> bool:
+    """Is this (stripped) line letterhead, contact, stamp, footer, page number, rule, label or date?"""
+    line = line.replace("*", "").strip()  # markdown emphasis, as in "**Sagsnr.**"
+    if not line:
+        return True
+    if _LABELLED.match(line) or len(_LABEL_IN_LINE.findall(line)) >= 2:
+        return True
+    if _STAMP.match(line) or _PAGE.match(line) or _RULE.match(line) or LABEL.match(line) or _MINISTRY.match(line):
+        return True
+    if len(line) <= 160 and _CONTACT.search(line) and not _prose(line):
+        return True
+    m = DATE_IN_TEXT.search(line)
+    return bool(m and _DATE_LINE.match(line[: m.start()]) and len(line) - m.end() <= 2)
+
+
+def _prose(line: str) -> bool:
+    """A line that reads as a sentence: several lower-case words, ending like a sentence."""
+    words = re.findall(r"[a-zæøå]{3,}", line)
+    return len(words) >= 6 and line.rstrip()[-1:] in ".?!:;,”\"»)"

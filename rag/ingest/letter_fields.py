@@ -1,0 +1,353 @@
+"""The fields of an answer letter, each read where letters of any ministry and year print it.
+
+Every reader takes the letter's search view (`rag.ingest.layout.View`) or its lines and
+returns the value as printed, or None: nothing is guessed. A value may be found in
+several places (the ft.dk stamp lines, the heading, the opening sentence, the letterhead);
+each reader tries them from the most to the least reliable.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from rag.ingest import committees
+from rag.ingest.layout import LABEL, View, lines
+from rag.text import DATE_IN_TEXT, MONTHS, flat, parse_date, shorten, strip_span
+
+# ---------------------------------------------------------------------------
+# What the question is: kind, case, number, committee, samling
+
+_CASE = re.compile(
+    r"""(?x)(?<![\w.])(?:
+        (?P<L>L)\s?(?P<ln>\d{1,3})(?![\d,.]\d)
+      | (?P<B>B)\s?(?P<bn>\d{1,3})(?![\d,.]\d)
+      | Akt(?:stk|stykke)?\.?\s*(?P<an>\d{1,3})
+      | (?P<eu>KOM|SEK|COM|JOIN|SWD)\s*\((?P<ey>\d{4})\)\s*(?P<en>\d{1,4})
+    )(?![\w])""")
+_S_NUMBER = re.compile(r"(?<![\w.])S\s?(?P<n>\d{1,4})(?!\d)")
+_PARAGRAPH = re.compile(r"§\s?(?P<p>20|5)(?![\d])")
+_ALM_DEL = re.compile(r"(?i)alm\.?\s*del")
+_NUMBER = re.compile(
+    r"(?i)(?:spørgsmål|spm)\.?\s*(?:nr\.?)?\s*(?P<s>S\s?)?(?P<n>\d{1,4})(?!\s*[-/.]\s*\d)(?!\d)")
+_STAMP_COMMITTEE = re.compile(
+    r"^(?P<name>.{3,90}?)\s+(?P<y1>(?:19|20)\d\d)-(?P<y2>\d\d)(?:\s*\((?P<n>\d)\.\s*samling\))?$")
+_STAMP_ABBR = re.compile(r"^(?P<abbr>[A-ZÆØÅ]{2,4}),?\s+(?:Alm\.?\s*del|[LB]\s?\d|Aktstk|§)")
+_URL = re.compile(r"ft\.dk/samling/(?P<samling>\d{5})/(?P<kind>[a-z]+)/(?P<case>[^/\s]+)(?:/spm/(?P<n>\d+))?",
+                  re.IGNORECASE)
+_CASE_ABBR = re.compile(r"(?<![\w])(?P<abbr>[A-ZÆØÅ]{2,4})(?:\s*[–-]\s*|\s+|,\s*)(?:alm\.?\s*del|[LB]\s?\d|"
+                        r"Aktstk|§\s?\d|spm)", re.IGNORECASE)
+
+
+@dataclass
+class Identity:
+    """What the question is, as far as the letter (and its address) tells."""
+
+    kind: str | None = None  # "alm. del", "§ 20", "§ 5", "L", "B", "aktstykke", "KOM"
+    case: str | None = None  # "L 146", "B 104", "Aktstk. 159", "KOM (2016) 0128"
+    number: int | None = None
+    s_nr: str | None = None  # "S 1024" for a § 20 question
+    udvalg: str | None = None  # the committee's name as printed
+    udvalg_kode: str | None = None  # its abbreviation
+    samling: str | None = None  # "20191"
+
+
+def _case_of(m: re.Match[str]) -> tuple[str, str]:
+    if m["L"]:
+        return "L", f"L {m['ln']}"
+    if m["B"]:
+        return "B", f"B {m['bn']}"
+    if m["an"]:
+        return "aktstykke", f"Aktstk. {m['an']}"
+    return "KOM", f"{m['eu'].upper()} ({m['ey']}) {m['en']}"
+
+
+def stamp_lines(text: str) -> list[str]:
+    """ft.dk's stamp lines ("Sundhedsudvalget 2017-18", "SUU Alm.del", "L 146", "Offentligt"),
+    wherever the page put them (top, or bottom for some copies)."""
+    out = []
+    for s, e in lines(text):
+        line = text[s:e]
+        if _STAMP_COMMITTEE.match(line) and ("udvalg" in line.lower() or "nævn" in line.lower()):
+            out.append(line)
+        elif _STAMP_ABBR.match(line) or re.fullmatch(r"(?:[LBS]\s?\d{1,4}|Aktstk\.?\s*\d+)(?:\s+Bilag\s+\d+)?", line):
+            out.append(line)
+    return out
+
+
+def identity(view: View, head: str, question_marker: str, meta_url: str | None) -> Identity:
+    """Kind, case, number, committee and samling, from the stamp lines, the letter's own heading and
+    opening (`head`: the text before the question), the question marker, and an ft.dk address
+    (printed in the text, or from the sidecar's `url`)."""
+    ident = Identity()
+    stamps = stamp_lines(view.original)
+    for line in stamps:
+        m = _STAMP_COMMITTEE.match(line)
+        if m and ident.samling is None:
+            ident.samling = f"{m['y1']}{m['n'] or 1}"
+            ident.udvalg = ident.udvalg or flat(m["name"])
+        m = _STAMP_ABBR.match(line)
+        if m and committees.abbreviation(m["abbr"]):
+            ident.udvalg_kode = ident.udvalg_kode or committees.abbreviation(m["abbr"])
+            if _ALM_DEL.search(line) and not _CASE.search(line):
+                ident.kind = ident.kind or "alm. del"
+        case = _CASE.search(line)
+        if case and line.split()[0] in ("L", "B", "Aktstk.", "Aktstk", line.split()[0]) and len(line) < 30:
+            ident.kind, ident.case = _case_of(case)
+        s = _S_NUMBER.fullmatch(line)
+        if s:
+            ident.kind, ident.s_nr = "§ 20", f"S {s['n']}"
+    _from_words(ident, question_marker + "\n" + head)
+    for url in [meta_url, *re.findall(r"https?://\S*ft\.dk/samling/\S+", view.original)]:
+        if url:
+            _from_url(ident, url)
+    if ident.udvalg_kode is None and ident.udvalg:
+        ident.udvalg_kode = committees.abbreviation(ident.udvalg)
+    if ident.kind is None and ident.udvalg_kode and ident.number is not None:
+        # A committee's numbered question about no bill, aktstykke or EU proposal is, by the
+        # Folketing's rules, an "alm. del" question even where the letter does not say so.
+        ident.kind = "alm. del"
+    return ident
+
+
+def _from_words(ident: Identity, text: str) -> None:
+    """Fill what is still missing from the heading, opening sentence and question marker."""
+    if ident.number is None:
+        for m in _NUMBER.finditer(text):
+            if m["s"]:
+                ident.kind, ident.s_nr = "§ 20", f"S {m['n']}"
+            ident.number = int(m["n"])
+            break
+    if ident.s_nr is None and ident.kind in (None, "§ 20"):
+        s = re.search(r"(?i)(?:nr\.|spørgsmål|spm\.?)\s*S\s?(?P<n>\d{1,4})\b", text)
+        if s:
+            ident.kind, ident.s_nr, ident.number = "§ 20", f"S {s['n']}", int(s["n"])
+    if ident.kind is None or (ident.kind == "alm. del" and ident.case is None):
+        case = _CASE.search(text)
+        paragraph = _PARAGRAPH.search(text)
+        if case and ident.kind is None:
+            ident.kind, ident.case = _case_of(case)
+        elif paragraph and ident.kind is None:
+            ident.kind = f"§ {paragraph['p']}"
+        elif _ALM_DEL.search(text) and ident.kind is None:
+            ident.kind = "alm. del"
+    names = committees.find_names(text)
+    if names and ident.udvalg is None:
+        # The committee that asked: the one named with "Folketingets", else the first one named.
+        best = next((n for n in names if n[1].group(0).lower().startswith("folketingets")), names[0])
+        ident.udvalg = flat(best[1].group(0))
+        ident.udvalg_kode = ident.udvalg_kode or best[0]
+    if ident.udvalg_kode is None:
+        for m in _CASE_ABBR.finditer(text):
+            if committees.abbreviation(m["abbr"]) and m["abbr"].isupper():
+                ident.udvalg_kode = committees.abbreviation(m["abbr"])
+                break
+
+
+_URL_KINDS = {"almdel": "alm. del", "spoergsmaal": "§ 20", "lovforslag": "L", "beslutningsforslag": "B",
+              "aktstykke": "aktstykke", "kommissionsforslag": "KOM"}
+
+
+def _from_url(ident: Identity, url: str) -> None:
+    """ft.dk/samling/20171/almdel/suu/spm/940/... : samling, kind, committee, number."""
+    m = _URL.search(url)
+    if not m:
+        return
+    ident.samling = ident.samling or m["samling"]
+    kind = _URL_KINDS.get(m["kind"].lower())
+    case = m["case"]
+    if kind == "§ 20":
+        s = re.fullmatch(r"(?i)s(\d+)", case)
+        if s and ident.s_nr is None:
+            ident.kind, ident.s_nr, ident.number = "§ 20", f"S {s[1]}", ident.number or int(s[1])
+        return
+    if kind == "alm. del":
+        ident.kind = ident.kind or kind
+        ident.udvalg_kode = ident.udvalg_kode or committees.abbreviation(case.upper())
+    elif kind and ident.kind is None:
+        c = _CASE.search(case.replace(".", ". ").replace("(", " ("))
+        ident.kind = kind
+        if c:
+            ident.case = ident.case or _case_of(c)[1]
+    if m["n"] and ident.number is None:
+        ident.number = int(m["n"])
+
+
+# ---------------------------------------------------------------------------
+# Labelled header values: Dato, Sagsnr./J.nr., Dok.nr.
+
+_LABELS = {
+    "sagsnr": r"sags?\.?\s*nr|sag(?:\s*/\s*id)?(?=\s*(?:nr|:|\n|$))|j\.?\s*nr|journal\s*nr|ref\.?-?\s*nr|vores\s+ref|"
+              r"eksp\.?\s*nr",
+    "doknr": r"dok(?:ument)?\.?\s*nr|doknr|dok(?=\s*\.?\s*(?::|$))",
+    "dato": r"dato",
+    "cvr": r"cvr-?\s*nr|cvr",
+}
+# A label starts with a capital and may be glued to what precedes it ("STATSMINISTERIETDato:", "2010Sags nr.:").
+_LABEL_ANY = re.compile(r"(?=[A-ZÆØÅ])(?i:(?P<label>"
+                        + "|".join(f"(?P<{k}>{v})" for k, v in _LABELS.items()) + r"))\.?\s*:?[ \t]*")
+_VALUE = {
+    "sagsnr": re.compile(r"(?:[A-ZÆØÅ]{2,5}[ -])?\d[\d/.-]*(?:\s*[-–]\s*\d[\d/.-]*)*(?:\s*\+\s*\d[\d\s-]*\d)?"),
+    "doknr": re.compile(r"[A-Z]{0,4}\d[\d/.-]*"),
+    "dato": DATE_IN_TEXT,
+    "cvr": re.compile(r"\d{2}\s?-?\d{2}\s?-?\d{2}\s?-?\d{2}"),
+}
+
+
+# A date glued to the digits before it ("2009-458114. juni 2009"): the day is read as two digits if it can be.
+_GLUED_DATE = re.compile(r"(?:[12]\d|3[01]|0?[1-9])\.\s*(?:" + "|".join(sorted(MONTHS, key=len, reverse=True))
+                         + r")\.?,?\s*\d{4}(?!\d)", re.IGNORECASE)
+
+
+@dataclass
+class Header:
+    """Labelled values of a letter's header, and notes on labels whose value could not be read."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+_NAMES = {"sagsnr": "Sagsnr.", "doknr": "Doknr.", "dato": "Dato"}
+
+
+def header_values(text: str, exclude: Sequence[tuple[int, int]] = ()) -> Header:
+    """Values printed after their labels, in any of the layouts letters use: on the same line
+    ("Sagsnr.: 2206199"), on the next line ("Sagsnr.\\n2023 - 3926"), glued ("Sagsnr.1208657Doknr.
+    1017528Dato29. august 2012"), or a block of labels with the values below in the same order.
+    `exclude` are spans (the question and answer sections) where labels are not looked for."""
+    header = Header()
+    found = header.values
+    rows: list[tuple[str, list[str] | None]] = []  # (line, the label keys it holds, or None for a value line)
+    for s, e in _outside(text, exclude):
+        line = text[s:e].replace("*", "").strip()  # markdown emphasis, as in "**Sagsnr.**"
+        if LABEL.match(line) or re.fullmatch(r"(?i)(?:[a-zæøå.\-]+\s*:\s*){2,}", line):
+            # labels alone (one, or several glued: "Dato:Kontor:Sagsbeh:Sagsnr.:Dok.:"): values follow
+            rows.append((line, [_key(m.group(0)) or "-" for m in re.finditer(r"(?i)[a-zæøå. \-]+?(?=:|$)", line)]))
+        else:
+            rows.append((line, None))
+    waiting: list[str] = []
+    in_order = False
+    for i, (line, keys) in enumerate(rows):
+        if keys is not None:
+            waiting += keys
+            values = next((j for j in range(i + 1, len(rows)) if rows[j][1] is not None), len(rows)) - i - 1
+            in_order = values >= len(waiting) > 1  # labels in a block, values below in the same order
+            continue
+        if waiting:
+            _assign_waiting(line, waiting, found, header.notes, in_order)
+            continue
+        for m in _LABEL_ANY.finditer(line):
+            key = next(k for k in _LABELS if m[k])
+            if key in found:
+                continue
+            rest = line[m.end():]
+            v = _VALUE[key].match(rest)
+            if v is None or re.match(r"[a-zæøå]", rest[v.end():v.end() + 1]):
+                if rest.strip() and key in _NAMES:
+                    header.notes.append(f"{_NAMES[key]} kunne ikke læses: {shorten(rest)}")
+                continue
+            value = v.group(0)
+            glued = _GLUED_DATE.search(rest, 1, v.end() + 20) if key != "dato" else None
+            if glued and glued.start() < v.end():  # "J.nr. 2009-458114. juni 2009": a date glued on
+                value = rest[:glued.start()]
+                found.setdefault("dato", glued.group(0))
+            found[key] = value.strip(" .,")
+    for key in waiting:
+        if key in _NAMES and key not in found:
+            header.notes.append(f"{_NAMES[key]} står i brevhovedet uden værdi")
+    return header
+
+
+def _outside(text: str, exclude: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The lines of `text`, less what lies in the `exclude` spans (a letter on one line keeps its header)."""
+    out = []
+    for s, e in lines(text):
+        pieces = [(s, e)]
+        for a, b in exclude:
+            pieces = [p for ps, pe in pieces for p in ((ps, min(pe, a)), (max(ps, b), pe)) if p[1] > p[0]]
+        out += [strip_span(text, ps, pe) for ps, pe in pieces if text[ps:pe].strip()]
+    return out
+
+
+def _key(label: str) -> str | None:
+    m = _LABEL_ANY.match(label.strip())
+    return next((k for k in _LABELS if m[k]), None) if m else None
+
+
+def _assign_waiting(line: str, waiting: list[str], found: dict[str, str], notes: list[str], in_order: bool) -> None:
+    """Give `line` to a waiting label: in a block of labels, the first whose value it looks like (the
+    labels before it stayed empty); else the label just above it. A glued value line ("5. maj 2014Asyl-
+    og VisumkontoretThomas Højgaard2014-0032-12211122785") may fill several."""
+    if len(waiting) > 1:
+        d = DATE_IN_TEXT.search(line)
+        glued = re.search(r"(?<!\d)(\d{4}-\d{3,4}-\d{4})(\d+)?", line)
+        if d and glued and d.end() < len(line.strip()):
+            if "dato" in waiting and "dato" not in found:
+                found["dato"] = d.group(0)
+            if "sagsnr" in waiting and "sagsnr" not in found:
+                found["sagsnr"] = glued.group(1)
+            if glued.group(2) and "doknr" in waiting and "doknr" not in found:
+                found["doknr"] = glued.group(2)
+            waiting.clear()
+            return
+    value = line.strip()
+    order = range(len(waiting)) if in_order else range(len(waiting) - 1, -1, -1)
+    for i in order:
+        key = waiting[i]
+        if key in _VALUE and key not in found and _VALUE[key].fullmatch(value):
+            found[key] = value.strip(" .,")
+            # in a block, the labels before it stayed empty; else every other waiting label did
+            skipped = waiting[:i] if in_order else waiting[:i] + waiting[i + 1:]
+            notes += [f"{_NAMES[k]} står i brevhovedet uden værdi" for k in skipped if k in _NAMES and k not in found]
+            del waiting[:i + 1 if in_order else len(waiting)]
+            return
+    key = waiting.pop(0 if in_order else len(waiting) - 1)
+    if key in _NAMES and key not in found:
+        notes.append(f"{_NAMES[key]} kunne ikke læses: {shorten(value)}")
+
+
+def normalise_sagsnr(value: str) -> str:
+    """'2024 - 7010' -> '2024-7010': spaces around dashes and slashes removed, for comparing."""
+    return re.sub(r"\s*([-–/])\s*", lambda m: "-" if m[1] == "–" else m[1], flat(value))
+
+
+# ---------------------------------------------------------------------------
+# Dates
+
+_ASKED = re.compile(
+    r"(?i)(?:(?:ved\s+|i\s+)?brev\s+af|har\s+(?:den|d\.)|stillet\s+(?:den|d\.)?|\baf|udvalget\s+(?:den|d\.))\s*"
+    r"(?P<date>" + DATE_IN_TEXT.pattern + r")|\bden\s+(?P<date2>" + DATE_IN_TEXT.pattern + r")\s+(?=stillet|til\b)"
+    r"|stillet\b[^.\n]{0,80}?\bden\s+(?P<date3>" + DATE_IN_TEXT.pattern + ")")
+
+
+def asked_date(intro: str) -> tuple[date | None, str | None]:
+    """The date the question was asked, from the opening sentence ("har den 3. maj 2018 stillet",
+    "i brev af 12. maj 2020", "stillet den 23. januar 2024", "spørgsmål ... af 26. august 2014"),
+    and the text found there (kept for a note when it is no real date)."""
+    m = _ASKED.search(intro)
+    if m:
+        raw = m["date"] or m["date2"] or m["date3"]
+        return parse_date(raw), raw
+    m = re.search(r"\((?P<d>\d{1,2}/\d{1,2}\s+\d{2,4})\)", intro)  # "Til statsministeren (14/1 04) af:"
+    return (parse_date(m["d"]), m["d"]) if m else (None, None)
+
+
+def letter_date(view: View, labelled: str | None, skip: list[tuple[int, int]]) -> date | None:
+    """The letter's own date: its "Dato" label (also glued: "STATSMINISTERIETDato: 17. feb. 2010"),
+    else the first date outside the question and answer (`skip`, original offsets) that is not the
+    date the question was asked ("har den 3. maj 2018 stillet", "i brev af …")."""
+    if labelled:
+        d = parse_date(labelled)
+        if d:
+            return d
+    asked = [m.span() for m in _ASKED.finditer(view.text)]
+    for m in DATE_IN_TEXT.finditer(view.text):
+        at = view.at(m.start())
+        if any(a <= at < b for a, b in skip) or any(a <= m.start() < b for a, b in asked):
+            continue
+        d = parse_date(m.group(0))
+        if d:
+            return d
+    return None

@@ -1,0 +1,191 @@
+"""Who is who in an answer letter: the asking MP, the minister asked, the answering minister and the
+signer; and whether the answer is preliminary. Read from the search view's opening (`intro`) and the
+lines around the signature, as printed (normalised only in whitespace and line-end hyphenation)."""
+
+from __future__ import annotations
+
+import re
+
+from rag.ingest import committees
+from rag.ingest.layout import boilerplate, lines
+from rag.text import flat
+
+_WORD = r"[A-ZÆØÅ][\wæøåéüö'’.\-]*"
+_NAME = rf"{_WORD}(?:\s+(?:{_WORD}|von|van|de|la|af|den|der))" + r"{0,5}"
+_PARTY = r"\(\s*[A-ZÆØÅ][A-Za-zÆØÅæøå]{0,4}\s*\)"
+_NAMES = rf"{_NAME}\s*{_PARTY}(?:\s*(?:,|og)\s*{_NAME}\s*{_PARTY})*"
+_ASKER = [
+    re.compile(rf"(?i:efter\s+ønske\s+fra)\s+(?:ikke-?medlem\s+af\s+udvalget\s*\(MFU\)\s+)?(?P<who>{_NAMES}|{_NAME})"),
+    re.compile(rf"(?i:medlem\s+af\s+folketinget)\s+(?P<who>{_NAMES})"),
+    re.compile(rf"(?i:stillet\s+af)\s+(?P<who>{_NAMES})"),
+    re.compile(rf"(?i:spørgsmål(?:\s+\S+)?\s+fra)\s+(?P<who>{_NAMES})"),
+    re.compile(rf"(?i:spørger):[ \t]*(?P<who>{_WORD}(?:[ \t]+{_WORD}){{0,4}})"),
+    re.compile(rf"af:\s*(?P<who>{_NAMES})\s*:"),
+    re.compile(rf"\d{{4}}\s+af\s+(?P<who>{_NAMES}|{_NAME}(?=\s+til\s+\S*minister))"),
+]
+_NOT_A_PERSON = re.compile(r"(?i)udvalg|folketing|minister|regering|christiansborg|kommission")
+
+
+def asker(intro: str) -> str | None:
+    """'Claus Kvist Hansen (DF)' (or several, 'A (V) og B (V)'), from "efter ønske fra …",
+    "Medlem af Folketinget …", "stillet af …", "Spørger: …" and the like; None when a committee asked."""
+    for pattern in _ASKER:
+        m = pattern.search(intro)
+        if m and not _NOT_A_PERSON.search(m["who"]) and not committees.find_names(m["who"]):
+            return flat(m["who"]).rstrip(".,")
+    return None
+
+
+_MINISTER_ASKED = [
+    re.compile(r"(?i)\btil\s+(?P<m>ministeren\s+for\s+[^.:()]{3,80}?)(?=\s*,?\s*(?:\bsom\b|\bden\b|\baf\b|\.|\(|$))"),
+    re.compile(r"(?i)\btil\s+(?P<m>[a-zæøå][a-zæøå,\-\s]{0,60}?ministeren)\b"),
+]
+
+
+def minister_asked(intro: str) -> str | None:
+    """'social- og boligministeren', from "… til social- og boligministeren, som hermed besvares"."""
+    for pattern in _MINISTER_ASKED:
+        m = pattern.search(intro)
+        if m:
+            return flat(m["m"])
+    return None
+
+
+_POSSESSIVE = re.compile(
+    r"(?P<m>(?:[A-ZÆØÅ][a-zæøå\-]*minister(?:en)?(?:\s+for\s+[^']{3,50}?)?|Ministeren\s+for\s+[^']{3,60}?|"
+    r"Statsminister))(?:s|’s|'s)?\s+(?:[A-ZÆØÅ][\wæøå]+\s+){0,3}?(?:[A-ZÆØÅ][\wæøå]+(?:s|’s|'s)\s+)?"
+    r"(?:endelige\s+|foreløbige\s+|supplerende\s+)?(?:svar|besvarelse)\b")
+_LETTERHEAD_MINISTER = re.compile(r"^(?:[A-ZÆØÅ\- ]*MINISTEREN|[A-ZÆØÅ][a-zæøå\-]*ministeren|MINISTEREN)$")
+
+
+def answering_minister(head: str, signer_title: str | None) -> str | None:
+    """The minister who answers: the signer's title, else the letterhead ("FORSVARSMINISTEREN"), else
+    the heading ("Miljøministerens besvarelse af …", "Statsminister … svar på …")."""
+    if signer_title:
+        return signer_title
+    for s, e in lines(head):
+        line = head[s:e]
+        if _LETTERHEAD_MINISTER.match(line) and line.lower() != "ministeren":
+            return line if not line.isupper() else line.capitalize()
+    m = _POSSESSIVE.search(head)
+    if m:
+        title = flat(m["m"])
+        return "Statsministeren" if title == "Statsminister" else title
+    return None
+
+
+# ---------------------------------------------------------------------------
+# The signature
+
+_SIGNOFF = re.compile(r"(?i)(?:med\s+)?venlig\s+hilsen")
+_PERSON = re.compile(rf"^(?P<name>{_WORD}(?:\s+{_WORD}){{1,4}})\s*(?:/\s*(?P<co>.*))?$")
+_NOT_A_NAME = re.compile(r"(?i)ministeri|udvalg|folketing|københavn|christiansborg|side\b|bilag|dato|kontor|"
+                         r"holmens|kanal|gade\b|plads|sagsnr|hilsen|offentligt|svar\b|spørgsmål|alm\.|www|afdeling|"
+                         r"styrelse|direktorat|sekretariat|\d")
+_TITLE = re.compile(r"(?i)minister|statsminister|fg\.|konstitueret")
+
+
+def signoff(text: str, start: int) -> re.Match[str] | None:
+    """The sign-off ("Med venlig hilsen", also split over lines) at or after `start`."""
+    return _SIGNOFF.search(text, start)
+
+
+def signature(text: str, after: int, cover: tuple[int, int] | None = None) -> tuple[str | None, str | None, bool]:
+    """(signer, title, acting) from the lines after `after` (the sign-off or the answer's end),
+    skipping letterhead and label lines; else from a signature in `cover` (a cover letter's text
+    before the question: "Brian Mikkelsen" on a line of its own, "Morten Bødskov/Anne Berg …")."""
+    candidates = list(lines(text, after))[:30]
+    found = _first_person(text, candidates, glued_ok=True)
+    if found is None and cover:
+        found = _first_person(text, list(lines(text, *cover)), alone_only=True)
+    if found is None:
+        return None, None, False
+    name, index, pool = found
+    title = None
+    for s, e in pool[index + 1:index + 3]:
+        line = flat(text[s:e].replace("*", ""))
+        if _TITLE.search(line) and len(line) < 80 and not line.startswith("/"):
+            title = line
+            break
+    acting = bool(title and re.search(r"(?i)\bfg\.|konstitueret", title))
+    return name, title, acting
+
+
+def signature_line(line: str, next_line: str) -> bool:
+    """A signature where the answer's text would go on: a name co-signed by an official
+    ("Karen Ellemann / Sven Koefoed-Hansen", or the official on the next line: "/Kim Holm Boesen")."""
+    m = _PERSON.match(flat(line))
+    if not m or _NOT_A_NAME.search(m["name"]):
+        return False
+    return bool(m["co"] and _PERSON.match(m["co"].strip())) or next_line.lstrip().startswith("/")
+
+
+def _first_person(text: str, pool: list[tuple[int, int]], alone_only: bool = False, glued_ok: bool = False
+                  ) -> tuple[str, int, list[tuple[int, int]]] | None:
+    for i, (s, e) in enumerate(pool):
+        line = flat(text[s:e].replace("*", ""))  # markdown emphasis: "**Sophie Hæstorp Andersen**"
+        nxt = flat(text[pool[i + 1][0]:pool[i + 1][1]]) if i + 1 < len(pool) else ""
+        m = _PERSON.match(line)
+        if m and not _NOT_A_NAME.search(m["name"]) and not m["name"].isupper():
+            co_signed = bool(m["co"]) or nxt.startswith("/")
+            if not boilerplate(line) or co_signed:
+                return m["name"], i, pool
+        if glued_ok and i == 0 and (name := _name_prefix(line)):
+            return name, i, pool  # the whole letter on one line: "Med venlig hilsen Jeppe Kofod Asiatisk Plads 2 …"
+        if alone_only:
+            continue
+    return None
+
+
+def _name_prefix(line: str) -> str | None:
+    """The person's name at the start of running text, stopping before an address or ministry word."""
+    words = line.split()
+    name: list[str] = []
+    for i, w in enumerate(words[:5]):
+        if not re.fullmatch(_WORD, w) or _NOT_A_NAME.search(w):
+            break
+        if len(name) >= 2 and any(re.search(r"\d", x) for x in words[i + 1:i + 3]):
+            break  # "Asiatisk Plads 2": a street begins here
+        name.append(w)
+    return " ".join(name) if 2 <= len(name) <= 4 else None
+
+
+_BILAG_HEAD = re.compile(r"(?im)^[ \t*]*bilag(?:er|sliste)?[ \t*]*:?[ \t*]*$")
+
+
+def enclosures(text: str, after: int) -> tuple[str, ...]:
+    """The list under a "Bilag:" heading after the signature, one item a line (a title wrapped onto the
+    next line continues in lower case)."""
+    head = _BILAG_HEAD.search(text, after)
+    if head is None:
+        return ()
+    items: list[list[str]] = []
+    for s, e in lines(text, head.end()):
+        line = re.sub(r"^(?:[-–•·]|\d+\))\s+", "", flat(text[s:e].replace("*", " ")))
+        if not line or boilerplate(line):
+            continue
+        if items and line[0].islower():
+            items[-1].append(line)
+        else:
+            items.append([line])
+    return tuple(" ".join(parts) for parts in items)
+
+
+# ---------------------------------------------------------------------------
+# Preliminary or final
+
+_PRELIMINARY = re.compile(
+    r"(?i)foreløbig(?:t|e)?\s+(?:svar|besvar)|besvares\s+foreløbigt|forventes\s+(?:at\s+kunne\s+)?besvaret|"
+    r"forventer\s+(?:at\s+)?(?:kunne\s+)?(?:besvare|at\s+besvare)|vender\s+tilbage|"
+    r"besvare[rs]?\s+(?:spørgsmålet\s+)?endeligt\s*,?\s*(?:når|så\s+snart|medio|ultimo|primo|senest)|"
+    r"ikke\s+(?:været\s+)?muligt\s+at\s+besvare\s+spørgsmålet\s+inden\s+for\s+fristen|"
+    r"spørgsmålet\s+vil\s+blive\s+besvaret|\bvil\s+(?:\S+\s+){0,5}besvare\s+spørgsmålet")
+_FINAL = re.compile(r"(?i)endelig(?:t|e)?\s+(?:svar|besvarelse)|besvares\s+endeligt|supplerende\s+svar")
+
+
+def preliminary(heading: str, answer: str) -> bool:
+    """A preliminary answer: it says so ("foreløbigt svar", "besvares foreløbigt") or promises the real
+    answer later ("forventes besvaret ultimo juni", "vender tilbage"), and no heading calls it final."""
+    if _FINAL.search(heading):
+        return False
+    return bool(_PRELIMINARY.search(heading) or _PRELIMINARY.search(answer))
