@@ -1,6 +1,7 @@
 """Real answer letters of many ministries (tests/fixtures/letters) parse into the fields users cite.
 
-- dev/ (47 letters): every field of every letter is asserted against its hand-written gold value;
+- dev/ (47 letters) and dev2/ (44 letters, collected after the parser's first version and used to
+  find where it had been fitted): every field of every letter is asserted against its gold value;
 - heldout/ (24 letters, never read while the parser was written) and the 20 letters of the shared
   sample: the issue's targets (recognised, number, citation, answer, case number, date);
 - all of them: no letterhead, address, stamp, footer or page number inside a question or answer.
@@ -20,20 +21,26 @@ from rag.parse_eval import Scores, evaluate_folder, score_letter
 
 LETTERS = REPO / "tests" / "fixtures" / "letters"
 SAMPLE = SHARED / "corpora" / "ft-svar-sample"
-DEV = [json.loads(line) for line in (LETTERS / "dev" / "gold.jsonl").read_text(encoding="utf-8").splitlines()]
-# Printed values the parser cannot read, and why. Everything else in dev/ must be right.
+DEV = [(folder, json.loads(line)) for folder in ("dev", "dev2")
+       for line in (LETTERS / folder / "gold.jsonl").read_text(encoding="utf-8").splitlines()]
+# Printed values the parser cannot read, and why. Everything else in dev/ and dev2/ must be right.
 KNOWN_MISSES = {
     ("S_S-503_polspy971780.txt", "sagsnr"): "labels and values run together on one line in polspy's copy",
     ("TRU_163_ft20211-2518145.txt", "sagsnr"): "printed with no label at all",
+    ("L207_6_ft20211-2627041.txt", "sagsnr"): "printed with no label at all",
+    ("EUU_10_ft20041-137834.txt", "sagsnr"): "the whole letter on two lines: labels and values interleaved",
+    ("EUU_10_ft20041-137834.txt", "date"): "the whole letter on two lines: the cover's date is not told apart",
+    **{("SUU_43_ft20072-516924.txt", field): "a fragment: no heading, no number, half the text mis-encoded"
+       for field in ("recognized", "number", "question_found", "answer_found", "kind")},
 }
 TARGETS = {"recognized": 0.95, "number": 0.95, "citation_number": 0.95, "answer_found": 0.95, "sagsnr": 0.90,
            "date": 0.90}
 
 
-@pytest.mark.parametrize("gold", DEV, ids=[g["file"] for g in DEV])
-def test_every_field_of_every_dev_letter(gold: dict) -> None:
+@pytest.mark.parametrize(("folder", "gold"), DEV, ids=[f"{folder}/{g['file']}" for folder, g in DEV])
+def test_every_field_of_every_dev_letter(folder: str, gold: dict) -> None:
     scores = Scores()
-    score_letter(read_document(LETTERS / "dev" / gold["file"]), gold, scores)
+    score_letter(read_document(LETTERS / folder / gold["file"]), gold, scores)
     misses = [(name, want, got) for file, name, want, got in scores.misses if (file, name) not in KNOWN_MISSES]
     assert not misses, f"{gold['file']}: (field, gold, parsed): {misses}"
 
@@ -60,7 +67,7 @@ NOT_PROSE = re.compile(
     r"\bT(?:lf|elefon)\.?:? *\+?\d|\bCVR\b|\bEAN\b|\d{4} København K|^_{10,}$|Med venlig hilsen")
 
 
-@pytest.mark.parametrize("folder", ["dev", "heldout", "sample"])
+@pytest.mark.parametrize("folder", ["dev", "dev2", "heldout", "sample"])
 def test_no_letterhead_or_footer_in_a_question_or_answer(folder: str) -> None:
     path = SAMPLE if folder == "sample" else LETTERS / folder
     if not path.is_dir():

@@ -115,9 +115,9 @@ _CONTACT = re.compile(
 _PAGE = re.compile(r"(?i)^(?:side\s*\d*(?:\s*(?:af|/)\s*\d+)?|\d{1,3}|\d{1,2}\s*/\s*\d{1,2}|-\s*\d+\s*-|\./\.)$")
 _RULE = re.compile(r"^[_\-–=.•·\s]{6,}$|^[•·]$")
 LABEL = re.compile(
-    r"(?i)^(?:dato|enhed|kontor|sagsbeh(?:andler)?|sags?\.?\s*nr|sag(?:\s*/\s*id)?|j\.?\s*nr|journal\s*nr|dok(?:ument)?\.?\s*"
-    r"(?:nr)?|bilag|ref\.?-?\s*nr|vores\s+ref|deres\s+ref|eksp\.?\s*nr|fil-?navn|nr|post|tel|mail|web|cvr-?nr|"
-    r"ean|initialer|afdeling)\.?\s*:?\s*$")
+    r"(?i)^(?:dato|enhed|kontor|sagsbeh(?:andler)?|sags?\.?\s*nr|sag(?:\s*/\s*id)?(?:\s*nr)?|j\.?\s*nr|journal\s*nr|"
+    r"journalnummer|dok(?:ument)?\.?\s*(?:nr|id)?|akt-?id|bilag|ref\.?-?\s*nr|vores\s+ref|deres\s+ref|eksp\.?\s*nr|"
+    r"fil-?navn|nr|post|tel|tlf|telefon|fax|telefax|e-?mail|mail|web|cvr-?nr|ean|initialer|afdeling)\.?\s*:?\s*$")
 # "J.nr. 2013-0001770", "Dokument nr.: 121702/13…", "Dato: 10. februar 2010Sags nr.: 1001071…"
 _LABELLED = re.compile(r"(?i)^(?:j\.?\s*nr|sags?\.?\s*nr|dok(?:ument)?\.?\s*nr|dato|ref\.?-?\s*nr|cvr-?\s*nr)"
                        r"\.?\s*:?\s*\S*\d")
@@ -126,19 +126,23 @@ _MINISTRY = re.compile(r"^[A-ZÆØÅ][A-ZÆØÅ\s,.-]*MINISTER(?:IET|EN)$|^\S*mi
 _DATE_LINE = re.compile(r"(?i)^(?:københavn|aarhus)?,?\s*(?:den|d\.)?\s*(?:dato:?\s*)?$")
 
 
-def boilerplate(line: str) -> bool:
-    """Is this (stripped) line letterhead, contact, stamp, footer, page number, rule, label or date?"""
+def boilerplate(line: str) -> str | None:
+    """What kind of non-prose this (stripped) line is: "page" (ft.dk stamp, running title, page
+    number, image name, rule: a page break) or "letterhead" (address, contact, label, date,
+    ministry name); None for prose."""
     line = line.replace("*", "").strip()  # markdown emphasis, as in "**Sagsnr.**"
     if not line:
-        return True
-    if _LABELLED.match(line) or len(_LABEL_IN_LINE.findall(line)) >= 2:
-        return True
-    if _STAMP.match(line) or _PAGE.match(line) or _RULE.match(line) or LABEL.match(line) or _MINISTRY.match(line):
-        return True
+        return "page"
+    if _STAMP.match(line) or _PAGE.match(line) or _RULE.match(line):
+        return "page"
+    if _LABELLED.match(line) or len(_LABEL_IN_LINE.findall(line)) >= 2 or LABEL.match(line) or _MINISTRY.match(line):
+        return "letterhead"
     if len(line) <= 160 and _CONTACT.search(line) and not _prose(line):
-        return True
+        return "letterhead"
     m = DATE_IN_TEXT.search(line)
-    return bool(m and _DATE_LINE.match(line[: m.start()]) and len(line) - m.end() <= 2)
+    if m and _DATE_LINE.match(line[: m.start()]) and len(line) - m.end() <= 2:
+        return "letterhead"
+    return None
 
 
 def _prose(line: str) -> bool:

@@ -28,18 +28,23 @@ from rag.ingest import letter_fields as fields
 from rag.ingest import letter_people as people
 from rag.ingest.layout import View, boilerplate, lines
 from rag.records import Document, Section
-from rag.text import file_stem, flat, shorten, strip_span
+from rag.text import DATE_IN_TEXT, file_stem, flat, shorten, strip_span
 
 __all__ = ["normalise_sagsnr", "parse_letter"]
 
 # Where a heading may start: a line start, or right after the end of a sentence, a quote or a colon
 # (PDF extraction glues headings to the text before them).
 _AFTER = r"(?:(?<=\n)|^|(?<=[.:?!”\"»)])\s?)"
+_HEADING = (r"(?P<marker>(?:(?:[A-ZÆØÅ]{2,4}\s*[–-]?\s*(?:[LB]\s?\d{1,3}|alm\.?\s*del)\s+|§\s?\d+\s+)[Ss]|S)pørgsmål"
+            r"(?:\s*nr\.?)?\s*(?:S\s?)?\d{0,4}(?:\s*\([^()\n]{1,40}\))?"
+            r"(?:\s+(?:ad\s+)?(?:KOM\s*\(\d{4}\)\s*\d{1,4}|[LB]\s?\d{1,3}|alm\.\s*del))?"  # the case: "4 KOM (2013) 0173"
+            r"(?:\s+(?:til|ad|fra|af)\s+[^:\n”\"»]{1,100})?)"
+            r"\s*(?::|(?=\n)|(?=[”\"»“„])|(?=\s[A-ZÆØÅ][a-zæøå]))")
 _QUESTION = re.compile(
-    _AFTER + r"(?P<marker>(?:(?:[A-ZÆØÅ]{2,4}\s*[–-]?\s*(?:[LB]\s?\d{1,3}|alm\.?\s*del)\s+|§\s?\d+\s+)[Ss]|S)pørgsmål"
-    r"(?:\s*nr\.?)?\s*(?:S\s?)?\d{0,4}(?:\s*\([^()\n]{1,40}\))?(?:\s+(?:til|ad|fra)\s+[^:\n”\"»]{1,100})?)"
-    r"\s*(?::|(?=\n)|(?=[”\"»“„])|(?=\s[A-ZÆØÅ][a-zæøå]))"
-    r"|(?i:følgende\s+spørgsmål|besvarelse\s+af\s+spørgsmål)(?:\s*nr\.?\s*\d+)?\s*:\s*(?=[”\"»“„'’])")
+    _AFTER + _HEADING
+    # a heading glued to the word before it: "…tiludenrigsministerenSpørgsmål 140:”Ministeren …"
+    + r"|(?<=[a-zæøå])(?P<glued>Spørgsmål(?:\s*nr\.?)?\s*\d{1,4}\s*:)"
+    + r"|(?P<following>(?i:følgende\s+spørgsmål|besvarelse\s+af\s+spørgsmål)(?:\s*nr\.?\s*\d+)?\s*:\s*)(?=[”\"»“„'’])")
 _ANSWER = re.compile(
     _AFTER + r"(?P<label>(?:Endeligt\s+|Endelig\s+|Foreløbigt\s+|Supplerende\s+)?[Ss]var)"
     r"(?:\s*\(\d{1,2}/\d{1,2}\s*\d{2,4}\))?\s*(?::|(?=\n)|(?=[A-ZÆØÅ”\"»])|(?=\s[A-ZÆØÅ\"”»]))")
@@ -70,7 +75,10 @@ def _markers(v: str) -> _Markers | None:
     questions = list(_QUESTION.finditer(v))
     if answers:
         a = next((m for m in answers if any(q.end() <= m.start() for q in questions)), answers[0])
-        q = max((m for m in questions if m.end() <= a.start()), key=lambda m: m.end(), default=None)
+        before = [m for m in questions if m.end() <= a.start()]
+        # A heading ("Spørgsmål nr. 13:") beats "… følgende spørgsmål:", which may be quoted inside a question.
+        headings = [m for m in before if not m["following"]]
+        q = max(headings or before, key=lambda m: m.end(), default=None)
         head = v[:q.start() if q else a.start()]
         if q is None and not _INTRO.search(head):
             return None
@@ -105,7 +113,7 @@ def parse_letter(text: str, file: str, url: str | None = None) -> Document | Non
     if marks is None:
         return None
     notes: list[str] = []
-    head = v[:marks.question.start() if marks.question else marks.question_start]
+    head = v[:marks.question.start() if marks.question else marks.answer_start]
     q_span = _question_span(view, marks)
     answer_spans, answer_end = _answer_spans(view, marks.answer_end)
     if marks.answer_start == marks.answer_end and len(" ".join(text[a:b] for a, b in answer_spans).split()) < 3:
@@ -115,7 +123,6 @@ def parse_letter(text: str, file: str, url: str | None = None) -> Document | Non
     ident = fields.identity(view, head, marks.question.group(0) if marks.question else "", url)
     if ident.number is None:
         notes.append("spørgsmålets nummer står ikke i brevet")
-    body = (view.at(marks.question_start), answer_end)
     header = fields.header_values(text, exclude=([q_span] if q_span else []) + answer_spans)
     notes += header.notes
     sagsnr, doknr = header.values.get("sagsnr"), header.values.get("doknr")
@@ -123,9 +130,8 @@ def parse_letter(text: str, file: str, url: str | None = None) -> Document | Non
     after = people.signoff(text, answer_end) or people.signoff(text, 0)
     signer, signer_title, acting = people.signature(text, after.end() if after else answer_end, cover)
     answer_text = "\n\n".join(text[s:e] for s, e in answer_spans)
-    skip = [body]
-    dato = fields.letter_date(view, header.values.get("dato"), skip)
-    asked, asked_raw = fields.asked_date(head)
+    dato = fields.letter_date(view, header.values.get("dato"), ([q_span] if q_span else []) + answer_spans)
+    asked, asked_raw = fields.asked_date(head, dato)
     if asked is None and asked_raw:
         notes.append(f"spørgsmålets dato kunne ikke læses: {shorten(asked_raw)}")
     if dato is None and header.values.get("dato"):
@@ -142,7 +148,7 @@ def parse_letter(text: str, file: str, url: str | None = None) -> Document | Non
         signer=signer, signer_title=signer_title, signer_acting=acting,
         answering_minister=people.answering_minister(head, signer_title),
         bilag=people.enclosures(text, after.end() if after else answer_end),
-        preliminary=people.preliminary(heading, answer_text), url=url, notes=tuple(notes))
+        preliminary=people.preliminary(heading, View.of(answer_text).text), url=url, notes=tuple(notes))
     return _titled(doc)
 
 
@@ -151,7 +157,9 @@ def _question_span(view: View, marks: _Markers) -> tuple[int, int] | None:
     without letterhead lines at its edges."""
     s, e = view.span(marks.question_start, marks.answer_start)
     text = view.original
-    kept = [(a, b) for a, b in lines(text, s, e) if not boilerplate(text[a:b])]
+    found = list(lines(text, s, e))
+    kept = [(a, b) for i, (a, b) in enumerate(found)
+            if not boilerplate(text[a:b]) or _continues(text, found[i - 1] if i else None, a, b)]
     if not kept:
         return None
     s, e = _unquote(text, kept[0][0], kept[-1][1])
@@ -177,35 +185,59 @@ def _unquote(text: str, start: int, end: int) -> tuple[int, int]:
 def _answer_spans(view: View, start: int) -> tuple[list[tuple[int, int]], int]:
     """The answer's prose as verbatim spans, and where the answer ends in the original text.
 
-    It runs from the answer marker to the sign-off (or the end); lines that are letterhead,
-    address, stamp, footer, page number, date or label are left out. After such lines the
-    answer only goes on if real prose follows (a page break inside a long answer)."""
+    It runs from the answer marker to the sign-off or a signature (or the end); lines that are
+    letterhead, address, stamp, footer, page number, date or label are left out. After a page
+    break (stamp lines, page number) the answer goes on; after letterhead or contact lines only
+    if real prose follows (an address block printed in the middle of a long answer)."""
     text = view.original
     begin = view.at(start)
     stop_match = people.signoff(text, begin)
     stop = stop_match.start() if stop_match else len(text)
+    found = list(lines(text, begin, stop))
     spans: list[tuple[int, int]] = []
     run: list[tuple[int, int]] = []
-    gap = False
-    found = list(lines(text, begin, stop))
+    gap = ""  # the kind of lines since the last prose line: "", "page" or "letterhead"
     for i, (s, e) in enumerate(found):
+        line = text[s:e]
         nxt = text[found[i + 1][0]:found[i + 1][1]] if i + 1 < len(found) else ""
-        if people.signature_line(text[s:e], nxt):
+        if people.signature_line(line, nxt) or (not run and spans and people.lone_name(line)):
             break
-        if boilerplate(text[s:e]):
+        kind = boilerplate(line)
+        if kind and not _continues(text, found[i - 1] if i else None, s, e) and not _table_cell(found, i, text):
             if run:
                 spans.append((run[0][0], run[-1][1]))
                 run = []
-            gap = True
+            gap = "letterhead" if kind == "letterhead" or gap == "letterhead" else "page"
             continue
-        if gap and spans and not run and not _substantive(text[s:e]):
+        if gap == "letterhead" and spans and not run and not _substantive(line):
             continue
         run.append((s, e))
+        gap = ""
     if run:
         spans.append((run[0][0], run[-1][1]))
-    if len(spans) > 1:
-        spans = [spans[0]] + [sp for sp in spans[1:] if _substantive(text[sp[0]:sp[1]])]
+    if spans and people.lone_name(text[spans[-1][0]:spans[-1][1]].rsplit("\n", 1)[-1]):
+        # a name on the last line, after the prose ("… kommissoriet.\nMette Bock"): the signature
+        s, e = spans.pop()
+        cut = text.rfind("\n", s, e)
+        if cut > s:
+            spans.append(strip_span(text, s, cut))
     return spans, (spans[-1][1] if spans else begin)
+
+
+def _continues(text: str, previous: tuple[int, int] | None, start: int, end: int) -> bool:
+    """A date on a line of its own that finishes a sentence ("… lov nr. 447 af" / "31. maj 2000.")."""
+    if previous is None:
+        return False
+    before = text[previous[0]:previous[1]].rstrip()
+    mid_sentence = bool(before) and (before[-1].islower() or before[-1] == ",")
+    return mid_sentence and bool(DATE_IN_TEXT.match(text[start:end]))
+
+
+def _table_cell(found: list[tuple[int, int]], i: int, text: str) -> bool:
+    """A number in a table of numbers (its neighbours are numbers too), not a lone page number."""
+    def number(j: int) -> bool:
+        return 0 <= j < len(found) and bool(re.fullmatch(r"-?\d[\d.,]*", text[found[j][0]:found[j][1]]))
+    return number(i) and (number(i - 1) or number(i + 1))
 
 
 def _substantive(segment: str) -> bool:

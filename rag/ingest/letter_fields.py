@@ -31,7 +31,9 @@ _S_NUMBER = re.compile(r"(?<![\w.])S\s?(?P<n>\d{1,4})(?!\d)")
 _PARAGRAPH = re.compile(r"§\s?(?P<p>20|5)(?![\d])")
 _ALM_DEL = re.compile(r"(?i)alm\.?\s*del")
 _NUMBER = re.compile(
-    r"(?i)(?:spørgsmål|spm)\.?\s*(?:nr\.?)?\s*(?P<s>S\s?)?(?P<n>\d{1,4})(?!\s*[-/.]\s*\d)(?!\d)")
+    r"(?i)(?:spørgsmål|spm)\.?[\s,]*(?:nr\.?)?\s*(?P<s>S\s?)?(?P<n>\d{1,4})(?!\s*[-/.]\s*\d)(?!\d)")
+# ft.dk's running title and stamp: "SAU, Alm.del - 2022-23 - Endeligt svar på spørgsmål 85: …"
+_TITLE_NUMBER = re.compile(r"(?i)svar\s+på\s+spørgsmål\s+(?P<n>\d{1,4})\b")
 _STAMP_COMMITTEE = re.compile(
     r"^(?P<name>.{3,90}?)\s+(?P<y1>(?:19|20)\d\d)-(?P<y2>\d\d)(?:\s*\((?P<n>\d)\.\s*samling\))?$")
 _STAMP_ABBR = re.compile(r"^(?P<abbr>[A-ZÆØÅ]{2,4}),?\s+(?:Alm\.?\s*del|[LB]\s?\d|Aktstk|§)")
@@ -65,12 +67,15 @@ def _case_of(m: re.Match[str]) -> tuple[str, str]:
 
 
 def stamp_lines(text: str) -> list[str]:
-    """ft.dk's stamp lines ("Sundhedsudvalget 2017-18", "SUU Alm.del", "L 146", "Offentligt"),
-    wherever the page put them (top, or bottom for some copies)."""
+    """ft.dk's stamp lines ("Sundhedsudvalget 2017-18", "SUU Alm.del", "L 146", "Offentligt") and running
+    titles ("… - 2017-18 - Endeligt svar på spørgsmål 58: …"), wherever the page put them."""
     out = []
     for s, e in lines(text):
         line = text[s:e]
         if _STAMP_COMMITTEE.match(line) and ("udvalg" in line.lower() or "nævn" in line.lower()):
+            out.append(line)
+        elif re.search(r"(?i)\d{4}-\d{2}.{0,30}?svar\s+på\s+spørgsmål\s+\d", line) or re.match(
+                r"(?i)^(?:[A-ZÆØÅ]{2,4}\s+Alm\.?\s*del|L\s?\d+)\s*-?\s*(?:endeligt\s+)?svar\s+på\s+spørgsmål", line):
             out.append(line)
         elif _STAMP_ABBR.match(line) or re.fullmatch(r"(?:[LBS]\s?\d{1,4}|Aktstk\.?\s*\d+)(?:\s+Bilag\s+\d+)?", line):
             out.append(line)
@@ -99,7 +104,18 @@ def identity(view: View, head: str, question_marker: str, meta_url: str | None) 
         s = _S_NUMBER.fullmatch(line)
         if s:
             ident.kind, ident.s_nr = "§ 20", f"S {s['n']}"
-    _from_words(ident, question_marker + "\n" + head)
+    # The number: the question's own heading, else ft.dk's running title, else the opening sentence.
+    marker_number = _NUMBER.search(question_marker)
+    title_number = next((m for line in stamps for m in [_TITLE_NUMBER.search(line)] if m), None)
+    if marker_number is None and title_number is not None and not _S_NUMBER.search(question_marker):
+        ident.number = int(title_number["n"])
+    # The committee that asked, as the letter itself names it, before the page it is filed on.
+    stamp_udvalg, stamp_kode = ident.udvalg, ident.udvalg_kode
+    ident.udvalg = ident.udvalg_kode = None
+    own = "\n".join(line for line in head.split("\n") if line not in stamps)
+    _from_words(ident, question_marker + "\n" + own)
+    ident.udvalg = ident.udvalg or stamp_udvalg
+    ident.udvalg_kode = ident.udvalg_kode or stamp_kode
     for url in [meta_url, *re.findall(r"https?://\S*ft\.dk/samling/\S+", view.original)]:
         if url:
             _from_url(ident, url)
@@ -179,26 +195,39 @@ def _from_url(ident: Identity, url: str) -> None:
 # Labelled header values: Dato, Sagsnr./J.nr., Dok.nr.
 
 _LABELS = {
-    "sagsnr": r"sags?\.?\s*nr|sag(?:\s*/\s*id)?(?=\s*(?:nr|:|\n|$))|j\.?\s*nr|journal\s*nr|ref\.?-?\s*nr|vores\s+ref|"
-              r"eksp\.?\s*nr",
-    "doknr": r"dok(?:ument)?\.?\s*nr|doknr|dok(?=\s*\.?\s*(?::|$))",
+    "sagsnr": r"sags?\.?\s*nr|sag(?:\s*/\s*id)?(?:\s*nr)?(?=\s*\.?\s*(?::|\n|$))|j\.?\s*nr|journal\s*nr|"
+              r"journalnummer|ref\.?-?\s*nr|vores\s+ref|eksp\.?\s*nr",
+    "doknr": r"dok(?:ument)?\.?\s*(?:nr|id)|doknr|dok(?=\s*\.?\s*(?::|$))",
     "dato": r"dato",
+    # labels whose values only need to be told apart from the ones above
     "cvr": r"cvr-?\s*nr|cvr",
+    "aktid": r"akt-?id",
+    "tel": r"tlf|telefon|tel(?=\s*\.?\s*(?::|$))",
+    "fax": r"telefax|fax",
+    "mail": r"e-?mail|mail(?=\s*\.?\s*(?::|$))",
+    "web": r"web(?=\s*\.?\s*(?::|$))",
 }
 # A label starts with a capital and may be glued to what precedes it ("STATSMINISTERIETDato:", "2010Sags nr.:").
 _LABEL_ANY = re.compile(r"(?=[A-ZÆØÅ])(?i:(?P<label>"
                         + "|".join(f"(?P<{k}>{v})" for k, v in _LABELS.items()) + r"))\.?\s*:?[ \t]*")
 _VALUE = {
-    "sagsnr": re.compile(r"(?:[A-ZÆØÅ]{2,5}[ -])?\d[\d/.-]*(?:\s*[-–]\s*\d[\d/.-]*)*(?:\s*\+\s*\d[\d\s-]*\d)?"),
+    "sagsnr": re.compile(r"(?:[A-ZÆØÅ]{1,5}[ -])?\d(?:[\d/.-]|[A-Z](?=[\d.]))*(?:\s*[-–]\s*\d[\d/.-]*)*"
+                         r"(?:\s*\+\s*\d[\d\s-]*\d)?"),
     "doknr": re.compile(r"[A-Z]{0,4}\d[\d/.-]*"),
     "dato": DATE_IN_TEXT,
     "cvr": re.compile(r"\d{2}\s?-?\d{2}\s?-?\d{2}\s?-?\d{2}"),
+    "aktid": re.compile(r"\d{4,}"),
+    "tel": re.compile(r"\+?\d[\d ]{6,}\d"),
+    "fax": re.compile(r"\+?\d[\d ]{6,}\d"),
+    "mail": re.compile(r"\S+@\S+|\[email protected\]"),
+    "web": re.compile(r"(?:https?://|www\.)\S+|\S+\.dk"),
 }
 
 
 # A date glued to the digits before it ("2009-458114. juni 2009"): the day is read as two digits if it can be.
-_GLUED_DATE = re.compile(r"(?:[12]\d|3[01]|0?[1-9])\.\s*(?:" + "|".join(sorted(MONTHS, key=len, reverse=True))
-                         + r")\.?,?\s*\d{4}(?!\d)", re.IGNORECASE)
+_DATE_THEN_ANY = re.compile(r"(?:[12]\d|3[01]|0?[1-9])\.\s*(?:" + "|".join(sorted(MONTHS, key=len, reverse=True))
+                            + r")\.?,?\s*\d{4}", re.IGNORECASE)  # "19. januar 201110/34767": digits may follow
+_GLUED_DATE = re.compile(_DATE_THEN_ANY.pattern + r"(?!\d)", re.IGNORECASE)
 
 
 @dataclass
@@ -224,8 +253,8 @@ def header_values(text: str, exclude: Sequence[tuple[int, int]] = ()) -> Header:
         line = text[s:e].replace("*", "").strip()  # markdown emphasis, as in "**Sagsnr.**"
         if LABEL.match(line) or re.fullmatch(r"(?i)(?:[a-zæøå.\-]+\s*:\s*){2,}", line):
             # labels alone (one, or several glued: "Dato:Kontor:Sagsbeh:Sagsnr.:Dok.:"): values follow
-            rows.append((line, [_key(m.group(0)) or "-" for m in re.finditer(r"(?i)[a-zæøå. \-]+?(?=:|$)", line)]))
-        else:
+            rows.append((line, _keys(line)))
+        elif re.search(r"\w", line):  # a lone ":" left by a two-column layout is no value
             rows.append((line, None))
     waiting: list[str] = []
     in_order = False
@@ -271,6 +300,18 @@ def _outside(text: str, exclude: Sequence[tuple[int, int]]) -> list[tuple[int, i
     return out
 
 
+def _keys(line: str) -> list[str]:
+    """The labels of a line of labels, in order ("Sag/ID Nr." is one, "Dato:Kontor:Sagsnr.:" three);
+    a label we do not know ("Enhed", "Kontor") is kept as "-" so the values below stay in step."""
+    keys = []
+    for piece in re.split(r"\s*:\s*", line.strip()):
+        if not piece:
+            continue
+        m = _LABEL_ANY.fullmatch(piece) or _LABEL_ANY.fullmatch(piece + ".")
+        keys.append(next((k for k in _LABELS if m[k]), "-") if m else "-")
+    return keys
+
+
 def _key(label: str) -> str | None:
     m = _LABEL_ANY.match(label.strip())
     return next((k for k in _LABELS if m[k]), None) if m else None
@@ -291,6 +332,13 @@ def _assign_waiting(line: str, waiting: list[str], found: dict[str, str], notes:
             if glued.group(2) and "doknr" in waiting and "doknr" not in found:
                 found["doknr"] = glued.group(2)
             waiting.clear()
+            return
+        # "19. januar 201110/34767": a date glued to the value of the next label
+        d = _DATE_THEN_ANY.match(line.strip())
+        if d and "dato" in waiting and "dato" not in found and len(line.strip()) > d.end():
+            found["dato"] = d.group(0)
+            waiting.remove("dato")
+            _assign_waiting(line.strip()[d.end():], waiting, found, notes, in_order)
             return
     value = line.strip()
     order = range(len(waiting)) if in_order else range(len(waiting) - 1, -1, -1)
@@ -319,17 +367,27 @@ def normalise_sagsnr(value: str) -> str:
 _ASKED = re.compile(
     r"(?i)(?:(?:ved\s+|i\s+)?brev\s+af|har\s+(?:den|d\.)|stillet\s+(?:den|d\.)?|\baf|udvalget\s+(?:den|d\.))\s*"
     r"(?P<date>" + DATE_IN_TEXT.pattern + r")|\bden\s+(?P<date2>" + DATE_IN_TEXT.pattern + r")\s+(?=stillet|til\b)"
-    r"|stillet\b[^.\n]{0,80}?\bden\s+(?P<date3>" + DATE_IN_TEXT.pattern + ")")
+    r"|stillet\b[^.]{0,80}?\bden\s+(?P<date3>" + DATE_IN_TEXT.pattern + ")")
+# "har d. 7. februar stillet": a date without its year, which the letter's own date gives
+_ASKED_NO_YEAR = re.compile(r"(?i)\b(?:den|d\.)\s+(?P<day>\d{1,2})\.\s*(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True))
+                            + r")\b\.?\s+(?=stillet)")
 
 
-def asked_date(intro: str) -> tuple[date | None, str | None]:
+def asked_date(intro: str, letter: date | None = None) -> tuple[date | None, str | None]:
     """The date the question was asked, from the opening sentence ("har den 3. maj 2018 stillet",
     "i brev af 12. maj 2020", "stillet den 23. januar 2024", "spørgsmål ... af 26. august 2014"),
-    and the text found there (kept for a note when it is no real date)."""
+    and the text found there (kept for a note when it is no real date). A date without a year
+    ("har d. 7. februar stillet") takes the year of the `letter`'s date, or the year before when
+    that would put the question after the answer."""
     m = _ASKED.search(intro)
     if m:
         raw = m["date"] or m["date2"] or m["date3"]
         return parse_date(raw), raw
+    m = _ASKED_NO_YEAR.search(intro)
+    if m and letter:
+        month = MONTHS[m["month"].lower()]
+        year = letter.year - (1 if (month, int(m["day"])) > (letter.month, letter.day) else 0)
+        return parse_date(f"{m['day']}. {m['month']} {year}"), m.group(0).strip()
     m = re.search(r"\((?P<d>\d{1,2}/\d{1,2}\s+\d{2,4})\)", intro)  # "Til statsministeren (14/1 04) af:"
     return (parse_date(m["d"]), m["d"]) if m else (None, None)
 

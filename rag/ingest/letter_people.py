@@ -17,6 +17,7 @@ _NAMES = rf"{_NAME}\s*{_PARTY}(?:\s*(?:,|og)\s*{_NAME}\s*{_PARTY})*"
 _ASKER = [
     re.compile(rf"(?i:efter\s+ønske\s+fra)\s+(?:ikke-?medlem\s+af\s+udvalget\s*\(MFU\)\s+)?(?P<who>{_NAMES}|{_NAME})"),
     re.compile(rf"(?i:medlem\s+af\s+folketinget)\s+(?P<who>{_NAMES})"),
+    re.compile(rf"(?i:folketingsmedlem)\s+(?P<who>{_NAMES}|{_NAME}(?=\s+har\b))"),
     re.compile(rf"(?i:stillet\s+af)\s+(?P<who>{_NAMES})"),
     re.compile(rf"(?i:spørgsmål(?:\s+\S+)?\s+fra)\s+(?P<who>{_NAMES})"),
     re.compile(rf"(?i:spørger):[ \t]*(?P<who>{_WORD}(?:[ \t]+{_WORD}){{0,4}})"),
@@ -38,7 +39,7 @@ def asker(intro: str) -> str | None:
 
 _MINISTER_ASKED = [
     re.compile(r"(?i)\btil\s+(?P<m>ministeren\s+for\s+[^.:()]{3,80}?)(?=\s*,?\s*(?:\bsom\b|\bden\b|\baf\b|\.|\(|$))"),
-    re.compile(r"(?i)\btil\s+(?P<m>[a-zæøå][a-zæøå,\-\s]{0,60}?ministeren)\b"),
+    re.compile(r"(?i)\btil\s*(?P<m>[a-zæøå][a-zæøå,\-\s]{0,60}?ministeren)\b"),  # also glued: "tilforsvarsministeren"
 ]
 
 
@@ -79,7 +80,7 @@ def answering_minister(head: str, signer_title: str | None) -> str | None:
 
 _SIGNOFF = re.compile(r"(?i)(?:med\s+)?venlig\s+hilsen")
 _PERSON = re.compile(rf"^(?P<name>{_WORD}(?:\s+{_WORD}){{1,4}})\s*(?:/\s*(?P<co>.*))?$")
-_NOT_A_NAME = re.compile(r"(?i)ministeri|udvalg|folketing|københavn|christiansborg|side\b|bilag|dato|kontor|"
+_NOT_A_NAME = re.compile(r"(?i)ministeri|udvalg|folketing|københavn|christiansborg|danmark|side\b|bilag|dato|kontor|"
                          r"holmens|kanal|gade\b|plads|sagsnr|hilsen|offentligt|svar\b|spørgsmål|alm\.|www|afdeling|"
                          r"styrelse|direktorat|sekretariat|\d")
 _TITLE = re.compile(r"(?i)minister|statsminister|fg\.|konstitueret")
@@ -93,11 +94,12 @@ def signoff(text: str, start: int) -> re.Match[str] | None:
 def signature(text: str, after: int, cover: tuple[int, int] | None = None) -> tuple[str | None, str | None, bool]:
     """(signer, title, acting) from the lines after `after` (the sign-off or the answer's end),
     skipping letterhead and label lines; else from a signature in `cover` (a cover letter's text
-    before the question: "Brian Mikkelsen" on a line of its own, "Morten Bødskov/Anne Berg …")."""
+    before the question: "Morten Bødskov/Anne Berg …", else "Brian Mikkelsen" on a line of its own)."""
     candidates = list(lines(text, after))[:30]
     found = _first_person(text, candidates, glued_ok=True)
     if found is None and cover:
-        found = _first_person(text, list(lines(text, *cover)), alone_only=True)
+        pool = list(lines(text, *cover))
+        found = _first_person(text, pool, co_signed_only=True) or _first_person(text, pool)
     if found is None:
         return None, None, False
     name, index, pool = found
@@ -114,26 +116,36 @@ def signature(text: str, after: int, cover: tuple[int, int] | None = None) -> tu
 def signature_line(line: str, next_line: str) -> bool:
     """A signature where the answer's text would go on: a name co-signed by an official
     ("Karen Ellemann / Sven Koefoed-Hansen", or the official on the next line: "/Kim Holm Boesen")."""
-    m = _PERSON.match(flat(line))
+    m = _PERSON.match(_clean(line))
     if not m or _NOT_A_NAME.search(m["name"]):
         return False
     return bool(m["co"] and _PERSON.match(m["co"].strip())) or next_line.lstrip().startswith("/")
 
 
-def _first_person(text: str, pool: list[tuple[int, int]], alone_only: bool = False, glued_ok: bool = False
+def lone_name(line: str) -> bool:
+    """A person's name alone on a line (2 to 4 capitalised words): a signature without a sign-off."""
+    m = _PERSON.match(_clean(line))
+    return bool(m and not m["co"] and not _NOT_A_NAME.search(m["name"]) and not m["name"].isupper()
+                and len(m["name"].split()) <= 4)
+
+
+def _clean(line: str) -> str:
+    """A signature line without markdown stars and a rule glued to it ("Nicolai Wammen_____")."""
+    return flat(re.split(r"_{3,}", line.replace("*", ""))[0])
+
+
+def _first_person(text: str, pool: list[tuple[int, int]], co_signed_only: bool = False, glued_ok: bool = False
                   ) -> tuple[str, int, list[tuple[int, int]]] | None:
     for i, (s, e) in enumerate(pool):
-        line = flat(text[s:e].replace("*", ""))  # markdown emphasis: "**Sophie Hæstorp Andersen**"
+        line = _clean(text[s:e])
         nxt = flat(text[pool[i + 1][0]:pool[i + 1][1]]) if i + 1 < len(pool) else ""
         m = _PERSON.match(line)
-        if m and not _NOT_A_NAME.search(m["name"]) and not m["name"].isupper():
+        if m and not _NOT_A_NAME.search(m["name"]) and not any(w.isupper() for w in m["name"].split()):
             co_signed = bool(m["co"]) or nxt.startswith("/")
-            if not boilerplate(line) or co_signed:
+            if co_signed or (not co_signed_only and not boilerplate(line)):
                 return m["name"], i, pool
         if glued_ok and i == 0 and (name := _name_prefix(line)):
             return name, i, pool  # the whole letter on one line: "Med venlig hilsen Jeppe Kofod Asiatisk Plads 2 …"
-        if alone_only:
-            continue
     return None
 
 
@@ -175,10 +187,10 @@ def enclosures(text: str, after: int) -> tuple[str, ...]:
 # Preliminary or final
 
 _PRELIMINARY = re.compile(
-    r"(?i)foreløbig(?:t|e)?\s+(?:svar|besvar)|besvares\s+foreløbigt|forventes\s+(?:at\s+kunne\s+)?besvaret|"
+    r"(?i)foreløbig(?:t|e)?\s+(?:svar|besvar)|besvares\s+foreløbigt|forventes\s+(?:at\s+kunne\s+)?(?:endeligt\s+)?besvaret|"
     r"forventer\s+(?:at\s+)?(?:kunne\s+)?(?:besvare|at\s+besvare)|vender\s+tilbage|"
     r"besvare[rs]?\s+(?:spørgsmålet\s+)?endeligt\s*,?\s*(?:når|så\s+snart|medio|ultimo|primo|senest)|"
-    r"ikke\s+(?:været\s+)?muligt\s+at\s+besvare\s+spørgsmålet\s+inden\s+for\s+fristen|"
+    r"ikke\s+(?:været\s+)?muligt\s+at\s+besvare\s+spørgsmålet\s+inden\s+for\s+(?:svar)?fristen|"
     r"spørgsmålet\s+vil\s+blive\s+besvaret|\bvil\s+(?:\S+\s+){0,5}besvare\s+spørgsmålet")
 _FINAL = re.compile(r"(?i)endelig(?:t|e)?\s+(?:svar|besvarelse)|besvares\s+endeligt|supplerende\s+svar")
 
