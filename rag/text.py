@@ -92,7 +92,7 @@ _DAY_MONTH_YEAR = re.compile(r"(\d{1,2})\.?\s*([^\W\d_]+)\.?,?\s*(\d{4})")
 # A date of any of those forms inside running text (for finding, not for checking).
 DATE_IN_TEXT = re.compile(
     r"(?<!\d)(?:\d{1,2}\s*[-./]\s*\d{1,2}\s*[-./]\s*\d{4}|\d{4}-\d{1,2}-\d{1,2}"
-    r"|\d{1,2}\.?\s*(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\b\.?,?\s*\d{4})(?!\d)",
+    r"|\d{1,2}\.?\s*(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")(?:\b|(?=\d))\.?,?\s*\d{4})(?!\d)",
     re.IGNORECASE,
 )
 

@@ -673,3 +673,23 @@ def test_truncated_seed_keeps_everything_before_the_cut(name: str, data: st.Data
         assert full_doc.answer.startswith(doc.answer) or doc.answer.startswith(full_doc.answer)
     if doc.signer is not None:
         assert full["signer"].startswith(doc.signer)
+
+
+@pytest.mark.parametrize("original, view", [
+    ("spørgs-\nmål", "spørgsmål"),
+    ("Social-\nog Boligstyrelsen", "Social-\nog Boligstyrelsen"),
+    ("  **Sagsnr.**  \n 2024 - 7010", "Sagsnr.\n2024 - 7010"),
+    ("a * b", "a b"),
+    ("a *\n b", "a\nb"),
+    ("a\u00a0b\t\tc", "a b c"),
+    ("", ""),
+])
+def test_the_search_view_maps_back_to_the_original(original: str, view: str) -> None:
+    from rag.ingest.layout import View
+
+    v = View.of(original)
+    assert v.text == view
+    for i, c in enumerate(v.text):
+        source = original[v.at(i)]
+        assert source == c or (c in " \n" and source.isspace()), (i, c, source)
+    assert v.at(len(v.text)) == len(original)

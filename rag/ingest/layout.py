@@ -15,6 +15,8 @@ lines that belong to no question and no answer, so they never end up in a quote.
 from __future__ import annotations
 
 import re
+from array import array
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -26,53 +28,69 @@ _HYPHEN_BREAK = re.compile(r"(?<=[a-zæøå])[-\u00ad](?:[ \t]*\n[ \t]*)?(?=[a-z
 _SPACE = re.compile(r"[\s\u00a0]+")
 
 
+# What the view leaves out or shortens: a hyphenated line break, a markdown star, a run of whitespace.
+# (A single plain space is left in the text: it stays what it is, unless it follows another space.)
+_SPECIAL = re.compile(rf"(?P<hyphen>{_HYPHEN_BREAK.pattern})|\*|(?P<space>[\s\u00a0]{{2,}}|[^\S ]|\u00a0)")
+
+
 @dataclass(frozen=True)
 class View:
-    """The search view of `text`: `.text` plus `.source`, the original offset of each character."""
+    """The search view of `text`: `.text`, and a map from view offsets back to the original ones.
+
+    The map is stored as runs: from view offset `starts[k]` on, original = view + `shifts[k]`, so
+    a 50 MB plain text costs a few numbers per change of shift, not one per character."""
 
     original: str
     text: str
-    source: tuple[int, ...]
+    starts: array
+    shifts: array
 
     @classmethod
     def of(cls, original: str) -> View:
-        chars: list[str] = []
-        source: list[int] = []
-        i, n = 0, len(original)
-        while i < n:
-            m = _HYPHEN_BREAK.match(original, i)
-            if m:
-                i = m.end()
-                continue
-            c = original[i]
-            if c == "*":
-                i += 1
-                continue
-            if c.isspace() or c == "\u00a0":
-                m = _SPACE.match(original, i)
-                assert m is not None
-                if chars and chars[-1] not in " \n":
-                    chars.append("\n" if "\n" in m.group(0) else " ")
-                    source.append(i)
-                elif chars and chars[-1] == " " and "\n" in m.group(0):
-                    chars[-1] = "\n"
-                i = m.end()
-                continue
-            chars.append(c)
-            source.append(i)
-            i += 1
-        return cls(original, "".join(chars), tuple(source))
+        out: list[str] = []
+        starts, shifts = array("q"), array("q")
+        size = 0
+
+        def emit(piece: str, at: int) -> None:
+            nonlocal size
+            if piece[0] == " " and (not out or out[-1][-1] in " \n"):
+                piece, at = piece[1:], at + 1  # a space after a space (a star between them) or at the start
+                if not piece:
+                    return
+            if not shifts or shifts[-1] != at - size:
+                starts.append(size)
+                shifts.append(at - size)
+            out.append(piece)
+            size += len(piece)
+
+        pos = 0
+        for m in _SPECIAL.finditer(original):
+            if m.start() > pos:
+                emit(original[pos:m.start()], pos)
+            pos = m.end()
+            if m["space"] is None:
+                continue  # a hyphenated break or a star: left out
+            last = out[-1][-1] if out else ""
+            if last and last not in " \n":
+                emit("\n" if "\n" in m["space"] else " ", m.start())
+            elif last == " " and "\n" in m["space"]:
+                out[-1] = out[-1][:-1] + "\n"
+        if pos < len(original):
+            emit(original[pos:], pos)
+        return cls(original, "".join(out), starts, shifts)
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The original span of view[start:end], whitespace trimmed."""
         if end <= start:
-            at = self.source[start] if start < len(self.source) else len(self.original)
+            at = self.at(start)
             return at, at
-        return strip_span(self.original, self.source[start], self.source[end - 1] + 1)
+        return strip_span(self.original, self.at(start), self.at(end - 1) + 1)
 
     def at(self, start: int) -> int:
         """The original offset of view position `start`."""
-        return self.source[start] if start < len(self.source) else len(self.original)
+        if start >= len(self.text):
+            return len(self.original)
+        return start + self.shifts[bisect_right(self.starts, start) - 1]
 
 
 def lines(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:
@@ -116,7 +134,7 @@ _PAGE = re.compile(r"(?i)^(?:side\s*\d*(?:\s*(?:af|/)\s*\d+)?|\d{1,3}|\d{1,2}\s*
 _RULE = re.compile(r"^[_\-–=.•·\s]{6,}$|^[•·]$")
 LABEL = re.compile(
     r"(?i)^(?:dato|enhed|kontor|sagsbeh(?:andler)?|sags?\.?\s*nr|sag(?:\s*/\s*id)?(?:\s*nr)?|j\.?\s*nr|journal\s*nr|"
-    r"journalnummer|dok(?:ument)?\.?\s*(?:nr|id)?|akt-?id|bilag|ref\.?-?\s*nr|vores\s+ref|deres\s+ref|eksp\.?\s*nr|"
+    r"journalnummer|dok(?:ument)?\.?\s*(?:nr|id)?|akt-?id|bilag|ref\.?-?\s*nr|vores\s+(?:ref|sag)|deres\s+ref|eksp\.?\s*nr|"
     r"fil-?navn|nr|post|tel|tlf|telefon|fax|telefax|e-?mail|mail|web|cvr-?nr|ean|initialer|afdeling)\.?\s*:?\s*$")
 # "J.nr. 2013-0001770", "Dokument nr.: 121702/13…", "Dato: 10. februar 2010Sags nr.: 1001071…"
 _LABELLED = re.compile(r"(?i)^(?:j\.?\s*nr|sags?\.?\s*nr|dok(?:ument)?\.?\s*nr|dato|ref\.?-?\s*nr|cvr-?\s*nr)"
@@ -146,6 +164,9 @@ def boilerplate(line: str) -> str | None:
 
 
 def _prose(line: str) -> bool:
-    """A line that reads as a sentence: several lower-case words, ending like a sentence."""
+    """A line that reads as a sentence: several lower-case words, ending like a sentence, or more
+    words still, addresses left out ("… kommentere artiklen på www.bt.dk den 26. september 2016")."""
     words = re.findall(r"[a-zæøå]{3,}", line)
-    return len(words) >= 6 and line.rstrip()[-1:] in ".?!:;,”\"»)"
+    if len(words) >= 6 and line.rstrip()[-1:] in ".?!:;,”\"»)":
+        return True
+    return len(re.findall(r"\b[a-zæøå]{2,}\b", re.sub(r"\S+@\S+|(?:https?://|www\.)\S+|\S+\.dk\b", " ", line))) >= 6

@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass
 
 from rag.ingest import letter_fields as fields
+from rag.ingest import letter_header as labels
 from rag.ingest import letter_people as people
 from rag.ingest.layout import View, boilerplate, lines
 from rag.records import Document, Section
@@ -37,7 +38,8 @@ __all__ = ["normalise_sagsnr", "parse_letter"]
 _AFTER = r"(?:(?<=\n)|^|(?<=[.:?!”\"»)])\s?)"
 _HEADING = (r"(?P<marker>(?:(?:[A-ZÆØÅ]{2,4}\s*[–-]?\s*(?:[LB]\s?\d{1,3}|alm\.?\s*del)\s+|§\s?\d+\s+)[Ss]|S)pørgsmål"
             r"(?:\s*nr\.?)?\s*(?:S\s?)?\d{0,4}(?:\s*\([^()\n]{1,40}\))?"
-            r"(?:\s+(?:ad\s+)?(?:KOM\s*\(\d{4}\)\s*\d{1,4}|[LB]\s?\d{1,3}|alm\.\s*del))?"  # the case: "4 KOM (2013) 0173"
+            # the case after the number: "Spørgsmål nr. 4 KOM (2013) 0173"
+            r"(?:\s+(?:ad\s+)?(?:KOM\s*\(\d{4}\)\s*\d{1,4}|[LB]\s?\d{1,3}|alm\.\s*del))?"
             r"(?:\s+(?:til|ad|fra|af)\s+[^:\n”\"»]{1,100})?)"
             r"\s*(?::|(?=\n)|(?=[”\"»“„])|(?=\s[A-ZÆØÅ][a-zæøå]))")
 _QUESTION = re.compile(
@@ -59,7 +61,7 @@ def normalise_sagsnr(s: str) -> str | None:
     """'2024 - 7010' -> '2024-7010': a case number without the spaces around its dashes and slashes."""
     if not isinstance(s, str) or not re.search(r"\d", s):
         return None
-    return fields.normalise_sagsnr(s.replace("*", ""))
+    return labels.normalise_sagsnr(s.replace("*", ""))
 
 
 @dataclass
@@ -123,7 +125,7 @@ def parse_letter(text: str, file: str, url: str | None = None) -> Document | Non
     ident = fields.identity(view, head, marks.question.group(0) if marks.question else "", url)
     if ident.number is None:
         notes.append("spørgsmålets nummer står ikke i brevet")
-    header = fields.header_values(text, exclude=([q_span] if q_span else []) + answer_spans)
+    header = labels.header_values(text, exclude=([q_span] if q_span else []) + answer_spans)
     notes += header.notes
     sagsnr, doknr = header.values.get("sagsnr"), header.values.get("doknr")
     cover = (0, q_span[0]) if q_span else None
@@ -158,10 +160,20 @@ def _question_span(view: View, marks: _Markers) -> tuple[int, int] | None:
     s, e = view.span(marks.question_start, marks.answer_start)
     text = view.original
     found = list(lines(text, s, e))
-    kept = [(a, b) for i, (a, b) in enumerate(found)
-            if not boilerplate(text[a:b]) or _continues(text, found[i - 1] if i else None, a, b)]
-    if not kept:
+    runs: list[list[tuple[int, int]]] = [[]]  # prose lines, split where letterhead or a page break comes between
+    for i, (a, b) in enumerate(found):
+        if not boilerplate(text[a:b]) or _continues(text, found[i - 1] if i else None, a, b):
+            runs[-1].append((a, b))
+        elif runs[-1]:
+            runs.append([])
+    runs = [r for r in runs if r]
+    if not runs:
         return None
+    # The question goes on after a page break only where prose follows (not "Integrationskontor"
+    # between a letterhead's date and its address).
+    kept = runs[0] + [line for r in runs[1:] if _substantive(text[r[0][0]:r[-1][1]]) for line in r]
+    last = next(i for i, r in enumerate(runs) if r[-1] == kept[-1])
+    kept = [line for r in runs[:last + 1] for line in r]
     s, e = _unquote(text, kept[0][0], kept[-1][1])
     return (s, e) if e > s else None
 

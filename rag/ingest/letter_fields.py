@@ -9,13 +9,12 @@ each reader tries them from the most to the least reliable.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from rag.ingest import committees
-from rag.ingest.layout import LABEL, View, lines
-from rag.text import DATE_IN_TEXT, MONTHS, flat, parse_date, shorten, strip_span
+from rag.ingest.layout import View, lines
+from rag.text import DATE_IN_TEXT, MONTHS, flat, parse_date
 
 # ---------------------------------------------------------------------------
 # What the question is: kind, case, number, committee, samling
@@ -192,184 +191,15 @@ def _from_url(ident: Identity, url: str) -> None:
 
 
 # ---------------------------------------------------------------------------
-# Labelled header values: Dato, Sagsnr./J.nr., Dok.nr.
-
-_LABELS = {
-    "sagsnr": r"sags?\.?\s*nr|sag(?:\s*/\s*id)?(?:\s*nr)?(?=\s*\.?\s*(?::|\n|$))|j\.?\s*nr|journal\s*nr|"
-              r"journalnummer|ref\.?-?\s*nr|vores\s+ref|eksp\.?\s*nr",
-    "doknr": r"dok(?:ument)?\.?\s*(?:nr|id)|doknr|dok(?=\s*\.?\s*(?::|$))",
-    "dato": r"dato",
-    # labels whose values only need to be told apart from the ones above
-    "cvr": r"cvr-?\s*nr|cvr",
-    "aktid": r"akt-?id",
-    "tel": r"tlf|telefon|tel(?=\s*\.?\s*(?::|$))",
-    "fax": r"telefax|fax",
-    "mail": r"e-?mail|mail(?=\s*\.?\s*(?::|$))",
-    "web": r"web(?=\s*\.?\s*(?::|$))",
-}
-# A label starts with a capital and may be glued to what precedes it ("STATSMINISTERIETDato:", "2010Sags nr.:").
-_LABEL_ANY = re.compile(r"(?=[A-ZÆØÅ])(?i:(?P<label>"
-                        + "|".join(f"(?P<{k}>{v})" for k, v in _LABELS.items()) + r"))\.?\s*:?[ \t]*")
-_VALUE = {
-    "sagsnr": re.compile(r"(?:[A-ZÆØÅ]{1,5}[ -])?\d(?:[\d/.-]|[A-Z](?=[\d.]))*(?:\s*[-–]\s*\d[\d/.-]*)*"
-                         r"(?:\s*\+\s*\d[\d\s-]*\d)?"),
-    "doknr": re.compile(r"[A-Z]{0,4}\d[\d/.-]*"),
-    "dato": DATE_IN_TEXT,
-    "cvr": re.compile(r"\d{2}\s?-?\d{2}\s?-?\d{2}\s?-?\d{2}"),
-    "aktid": re.compile(r"\d{4,}"),
-    "tel": re.compile(r"\+?\d[\d ]{6,}\d"),
-    "fax": re.compile(r"\+?\d[\d ]{6,}\d"),
-    "mail": re.compile(r"\S+@\S+|\[email protected\]"),
-    "web": re.compile(r"(?:https?://|www\.)\S+|\S+\.dk"),
-}
-
-
-# A date glued to the digits before it ("2009-458114. juni 2009"): the day is read as two digits if it can be.
-_DATE_THEN_ANY = re.compile(r"(?:[12]\d|3[01]|0?[1-9])\.\s*(?:" + "|".join(sorted(MONTHS, key=len, reverse=True))
-                            + r")\.?,?\s*\d{4}", re.IGNORECASE)  # "19. januar 201110/34767": digits may follow
-_GLUED_DATE = re.compile(_DATE_THEN_ANY.pattern + r"(?!\d)", re.IGNORECASE)
-
-
-@dataclass
-class Header:
-    """Labelled values of a letter's header, and notes on labels whose value could not be read."""
-
-    values: dict[str, str] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-
-
-_NAMES = {"sagsnr": "Sagsnr.", "doknr": "Doknr.", "dato": "Dato"}
-
-
-def header_values(text: str, exclude: Sequence[tuple[int, int]] = ()) -> Header:
-    """Values printed after their labels, in any of the layouts letters use: on the same line
-    ("Sagsnr.: 2206199"), on the next line ("Sagsnr.\\n2023 - 3926"), glued ("Sagsnr.1208657Doknr.
-    1017528Dato29. august 2012"), or a block of labels with the values below in the same order.
-    `exclude` are spans (the question and answer sections) where labels are not looked for."""
-    header = Header()
-    found = header.values
-    rows: list[tuple[str, list[str] | None]] = []  # (line, the label keys it holds, or None for a value line)
-    for s, e in _outside(text, exclude):
-        line = text[s:e].replace("*", "").strip()  # markdown emphasis, as in "**Sagsnr.**"
-        if LABEL.match(line) or re.fullmatch(r"(?i)(?:[a-zæøå.\-]+\s*:\s*){2,}", line):
-            # labels alone (one, or several glued: "Dato:Kontor:Sagsbeh:Sagsnr.:Dok.:"): values follow
-            rows.append((line, _keys(line)))
-        elif re.search(r"\w", line):  # a lone ":" left by a two-column layout is no value
-            rows.append((line, None))
-    waiting: list[str] = []
-    in_order = False
-    for i, (line, keys) in enumerate(rows):
-        if keys is not None:
-            waiting += keys
-            values = next((j for j in range(i + 1, len(rows)) if rows[j][1] is not None), len(rows)) - i - 1
-            in_order = values >= len(waiting) > 1  # labels in a block, values below in the same order
-            continue
-        if waiting:
-            _assign_waiting(line, waiting, found, header.notes, in_order)
-            continue
-        for m in _LABEL_ANY.finditer(line):
-            key = next(k for k in _LABELS if m[k])
-            if key in found:
-                continue
-            rest = line[m.end():]
-            v = _VALUE[key].match(rest)
-            if v is None or re.match(r"[a-zæøå]", rest[v.end():v.end() + 1]):
-                if rest.strip() and key in _NAMES:
-                    header.notes.append(f"{_NAMES[key]} kunne ikke læses: {shorten(rest)}")
-                continue
-            value = v.group(0)
-            glued = _GLUED_DATE.search(rest, 1, v.end() + 20) if key != "dato" else None
-            if glued and glued.start() < v.end():  # "J.nr. 2009-458114. juni 2009": a date glued on
-                value = rest[:glued.start()]
-                found.setdefault("dato", glued.group(0))
-            found[key] = value.strip(" .,")
-    for key in waiting:
-        if key in _NAMES and key not in found:
-            header.notes.append(f"{_NAMES[key]} står i brevhovedet uden værdi")
-    return header
-
-
-def _outside(text: str, exclude: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The lines of `text`, less what lies in the `exclude` spans (a letter on one line keeps its header)."""
-    out = []
-    for s, e in lines(text):
-        pieces = [(s, e)]
-        for a, b in exclude:
-            pieces = [p for ps, pe in pieces for p in ((ps, min(pe, a)), (max(ps, b), pe)) if p[1] > p[0]]
-        out += [strip_span(text, ps, pe) for ps, pe in pieces if text[ps:pe].strip()]
-    return out
-
-
-def _keys(line: str) -> list[str]:
-    """The labels of a line of labels, in order ("Sag/ID Nr." is one, "Dato:Kontor:Sagsnr.:" three);
-    a label we do not know ("Enhed", "Kontor") is kept as "-" so the values below stay in step."""
-    keys = []
-    for piece in re.split(r"\s*:\s*", line.strip()):
-        if not piece:
-            continue
-        m = _LABEL_ANY.fullmatch(piece) or _LABEL_ANY.fullmatch(piece + ".")
-        keys.append(next((k for k in _LABELS if m[k]), "-") if m else "-")
-    return keys
-
-
-def _key(label: str) -> str | None:
-    m = _LABEL_ANY.match(label.strip())
-    return next((k for k in _LABELS if m[k]), None) if m else None
-
-
-def _assign_waiting(line: str, waiting: list[str], found: dict[str, str], notes: list[str], in_order: bool) -> None:
-    """Give `line` to a waiting label: in a block of labels, the first whose value it looks like (the
-    labels before it stayed empty); else the label just above it. A glued value line ("5. maj 2014Asyl-
-    og VisumkontoretThomas Højgaard2014-0032-12211122785") may fill several."""
-    if len(waiting) > 1:
-        d = DATE_IN_TEXT.search(line)
-        glued = re.search(r"(?<!\d)(\d{4}-\d{3,4}-\d{4})(\d+)?", line)
-        if d and glued and d.end() < len(line.strip()):
-            if "dato" in waiting and "dato" not in found:
-                found["dato"] = d.group(0)
-            if "sagsnr" in waiting and "sagsnr" not in found:
-                found["sagsnr"] = glued.group(1)
-            if glued.group(2) and "doknr" in waiting and "doknr" not in found:
-                found["doknr"] = glued.group(2)
-            waiting.clear()
-            return
-        # "19. januar 201110/34767": a date glued to the value of the next label
-        d = _DATE_THEN_ANY.match(line.strip())
-        if d and "dato" in waiting and "dato" not in found and len(line.strip()) > d.end():
-            found["dato"] = d.group(0)
-            waiting.remove("dato")
-            _assign_waiting(line.strip()[d.end():], waiting, found, notes, in_order)
-            return
-    value = line.strip()
-    order = range(len(waiting)) if in_order else range(len(waiting) - 1, -1, -1)
-    for i in order:
-        key = waiting[i]
-        if key in _VALUE and key not in found and _VALUE[key].fullmatch(value):
-            found[key] = value.strip(" .,")
-            # in a block, the labels before it stayed empty; else every other waiting label did
-            skipped = waiting[:i] if in_order else waiting[:i] + waiting[i + 1:]
-            notes += [f"{_NAMES[k]} står i brevhovedet uden værdi" for k in skipped if k in _NAMES and k not in found]
-            del waiting[:i + 1 if in_order else len(waiting)]
-            return
-    key = waiting.pop(0 if in_order else len(waiting) - 1)
-    if key in _NAMES and key not in found:
-        notes.append(f"{_NAMES[key]} kunne ikke læses: {shorten(value)}")
-
-
-def normalise_sagsnr(value: str) -> str:
-    """'2024 - 7010' -> '2024-7010': spaces around dashes and slashes removed, for comparing."""
-    return re.sub(r"\s*([-–/])\s*", lambda m: "-" if m[1] == "–" else m[1], flat(value))
-
-
-# ---------------------------------------------------------------------------
 # Dates
 
 _ASKED = re.compile(
-    r"(?i)(?:(?:ved\s+|i\s+)?brev\s+af|har\s+(?:den|d\.)|stillet\s+(?:den|d\.)?|\baf|udvalget\s+(?:den|d\.))\s*"
+    r"(?i)(?:(?:ved\s+|i\s+)?brev\s+af|har\s+(?:den|d\.)|stillet\s+(?:den|d\.)?|\baf(?:\s+den)?|udvalget\s+(?:den|d\.))\s*"
     r"(?P<date>" + DATE_IN_TEXT.pattern + r")|\bden\s+(?P<date2>" + DATE_IN_TEXT.pattern + r")\s+(?=stillet|til\b)"
-    r"|stillet\b[^.]{0,80}?\bden\s+(?P<date3>" + DATE_IN_TEXT.pattern + ")")
+    r"|stillet\b[^.]{0,160}?\bden\s+(?P<date3>" + DATE_IN_TEXT.pattern + ")")
 # "har d. 7. februar stillet": a date without its year, which the letter's own date gives
-_ASKED_NO_YEAR = re.compile(r"(?i)\b(?:den|d\.)\s+(?P<day>\d{1,2})\.\s*(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True))
+_MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))
+_ASKED_NO_YEAR = re.compile(r"(?i)\b(?:den|d\.)\s+(?P<day>\d{1,2})\.\s*(?P<month>" + _MONTH_NAMES
                             + r")\b\.?\s+(?=stillet)")
 
 
@@ -388,6 +218,9 @@ def asked_date(intro: str, letter: date | None = None) -> tuple[date | None, str
         month = MONTHS[m["month"].lower()]
         year = letter.year - (1 if (month, int(m["day"])) > (letter.month, letter.day) else 0)
         return parse_date(f"{m['day']}. {m['month']} {year}"), m.group(0).strip()
+    m = re.search(r"(?i)\b(?:den|d\.)\s+(?P<raw>\d\S*(?:\s+\S+){0,2}?)\s+stillet\b", intro)
+    if m:  # "har d. 99. smeptember 20x4 stillet": a date was meant, but it cannot be read
+        return None, m["raw"]
     m = re.search(r"\((?P<d>\d{1,2}/\d{1,2}\s+\d{2,4})\)", intro)  # "Til statsministeren (14/1 04) af:"
     return (parse_date(m["d"]), m["d"]) if m else (None, None)
 

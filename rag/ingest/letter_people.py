@@ -10,12 +10,12 @@ from rag.ingest import committees
 from rag.ingest.layout import boilerplate, lines
 from rag.text import flat
 
-_WORD = r"[A-ZÆØÅ][\wæøåéüö'’.\-]*"
+_WORD = r"[A-ZÆØÅÄÖÜÉÈÁÓÍÚÇ][\w'’.\-]*"  # "Özlem Sara Cekic" too
 _NAME = rf"{_WORD}(?:\s+(?:{_WORD}|von|van|de|la|af|den|der))" + r"{0,5}"
 _PARTY = r"\(\s*[A-ZÆØÅ][A-Za-zÆØÅæøå]{0,4}\s*\)"
 _NAMES = rf"{_NAME}\s*{_PARTY}(?:\s*(?:,|og)\s*{_NAME}\s*{_PARTY})*"
 _ASKER = [
-    re.compile(rf"(?i:efter\s+ønske\s+fra)\s+(?:ikke-?medlem\s+af\s+udvalget\s*\(MFU\)\s+)?(?P<who>{_NAMES}|{_NAME})"),
+    re.compile(rf"(?i:efter\s*ønske\s*(?:af\s+)?fra)\s*(?:ikke-?medlem\s+af\s+udvalget\s*\(MFU\)\s+)?(?P<who>{_NAMES}|{_NAME})"),
     re.compile(rf"(?i:medlem\s+af\s+folketinget)\s+(?P<who>{_NAMES})"),
     re.compile(rf"(?i:folketingsmedlem)\s+(?P<who>{_NAMES}|{_NAME}(?=\s+har\b))"),
     re.compile(rf"(?i:stillet\s+af)\s+(?P<who>{_NAMES})"),
@@ -82,7 +82,9 @@ _SIGNOFF = re.compile(r"(?i)(?:med\s+)?venlig\s+hilsen")
 _PERSON = re.compile(rf"^(?P<name>{_WORD}(?:\s+{_WORD}){{1,4}})\s*(?:/\s*(?P<co>.*))?$")
 _NOT_A_NAME = re.compile(r"(?i)ministeri|udvalg|folketing|københavn|christiansborg|danmark|side\b|bilag|dato|kontor|"
                          r"holmens|kanal|gade\b|plads|sagsnr|hilsen|offentligt|svar\b|spørgsmål|alm\.|www|afdeling|"
-                         r"styrelse|direktorat|sekretariat|\d")
+                         r"styrelse|direktorat|sekretariat|\d|"
+                         # a sentence's first words, or a lone capital: "Med A…", "Det er", "I dag"
+                         r"^(?:med|det|der|den|de|jeg|vi|som|og|på|til|for|af|i|en|et|hermed|se)\s|\s[A-ZÆØÅ](?:\s|$)")
 _TITLE = re.compile(r"(?i)minister|statsminister|fg\.|konstitueret")
 
 
