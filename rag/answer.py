@@ -9,26 +9,47 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from rag.cite import cite
 from rag.config import Settings
 from rag.errors import IndexProblem, InputError, SettingError
 from rag.lexical import analyse
 from rag.model.embedder import Embedder, load_embedder
 from rag.model.engines import BUNDLED_MODEL_ID
+from rag.rank import LinearModel, probability
 from rag.records import Answer, Hit
-from rag.retrieve import Filters, RankedDocument, evidence_spans, relevance, search
+from rag.retrieve import Filters, SearchResult, evidence_spans, find
 from rag.store import Index, current_generation, load_generation
 from rag.text import capitalised
 from rag.timing import stage
 
 NO_ANSWER = "Jeg fandt ingen svar, der handler om det."
+UNSURE = "Måske relevant: jeg er ikke sikker på, at disse passager svarer på spørgsmålet."
 MAX_QUESTION_CHARS = 2000  # the model reads ~512 tokens; longer questions are cut for embedding
 
-# Abstention thresholds per model id, calibrated on tests/eval/dev.jsonl (see BENCHMARKS.md):
-# the highest value that keeps false abstention on answerable dev questions at 1 in 76.
-CALIBRATED_MIN_CONFIDENCE = {BUNDLED_MODEL_ID: 0.93}
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The confidence model for one embedding model (logistic, over rag.rank.CONFIDENCE_FEATURES)
+    and its two thresholds, fitted on the tuning half by scripts/fit_ranking.py (see BENCHMARKS.md)."""
+
+    weights: tuple[tuple[str, float], ...]
+    bias: float
+    abstain_below: float  # say nothing below this confidence
+    unsure_below: float  # quote under "Måske relevant" below this one
+
+
+CALIBRATIONS: dict[str, Calibration] = {
+    # fitted 2026-11-30 on the tuning half; cross-validated there: 47 % of unanswerable questions
+    # abstained at 3.4 % false abstention (BENCHMARKS.md, "Retrieval on questions it was not tuned on")
+    BUNDLED_MODEL_ID: Calibration(
+        weights=(("score", 0.0848), ("gap", 0.0323), ("cos_max", 11.5729), ("cos_answer", 13.397),
+                 ("cos_question", 9.2816), ("spread", 4.5206), ("bm25_max", 0.5043), ("bm25_answer", 0.7746),
+                 ("coverage", 0.8184), ("coverage_answer", 0.8464), ("parts", 0.5798), ("missing_max", -0.622),
+                 ("missing_share", -1.1489), ("missing_count", 0.152), ("unseen", -0.0653), ("unknown", -0.8465),
+                 ("dense_first", 0.0297), ("lexical_first", -0.0537), ("minister", -0.095)),
+        bias=-39.8147, abstain_below=0.370, unsure_below=0.747),
+}
 
 
 def ask(question: str, k: int = 5, *, filters: Filters | None = None, settings: Settings | None = None,
@@ -52,9 +73,13 @@ def ask(question: str, k: int = 5, *, filters: Filters | None = None, settings: 
         with stage("embed"):
             query_vector = embedder.embed_query(question[:MAX_QUESTION_CHARS])
     with stage("fusion"):
-        ranked = search(index, query_vector, question, k, filters, settings.search)
-    if not ranked or _should_abstain(index, query_vector, question, ranked, filters, settings):
+        found = find(index, query_vector, question, k, filters, settings.search)
+    ranked = found.documents
+    if not ranked:
         return Answer(question=question, hits=(), abstained=True, message=NO_ANSWER)
+    confidence, abstain, unsure = _judge(index, found, settings)
+    if abstain:
+        return Answer(question=question, hits=(), abstained=True, message=NO_ANSWER, confidence=confidence)
     with stage("evidence"):
         idf = index.lexical.idf(analyse(question)) if settings.evidence else {}
         hits = []
@@ -64,7 +89,8 @@ def ask(question: str, k: int = 5, *, filters: Filters | None = None, settings: 
             evidence = evidence_spans(passages[0].text, question, idf) if settings.evidence else ()
             hits.append(Hit(document=doc, passages=passages, scores=tuple(p.score for p in r.passages),
                             citation=cite(doc), evidence=evidence, similarity=r.passages[0].cosine))
-    return Answer(question=question, hits=tuple(hits))
+    return Answer(question=question, hits=tuple(hits), confidence=confidence, unsure=unsure,
+                  message=UNSURE if unsure else None)
 
 
 _UNUSABLE_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
@@ -88,17 +114,19 @@ def _checked(question: object, k: object) -> str:
     return question
 
 
-def _should_abstain(index: Index, query_vector: np.ndarray | None, question: str,
-                    ranked: list[RankedDocument], filters: Filters | None, settings: Settings) -> bool:
+def _judge(index: Index, found: SearchResult, settings: Settings) -> tuple[float | None, bool, bool]:
+    """(confidence, abstain, unsure) for the search's best document. A question that names a case or
+    question number is answered by that document; a model without a calibration never abstains."""
+    if any(r.by_identifier for r in found.documents):
+        return 1.0, False, False
+    calibration = CALIBRATIONS.get(index.manifest["model"]["id"])
+    if calibration is None or found.signals is None:
+        return None, False, False
+    confidence = probability(LinearModel(calibration.weights, calibration.bias), found.signals)
     a = settings.abstention
-    threshold = a.min_confidence
-    if threshold is None:
-        threshold = CALIBRATED_MIN_CONFIDENCE.get(index.manifest["model"]["id"], 0.0)
-    if any(r.by_identifier for r in ranked) or threshold <= 0:
-        return False
-    with stage("abstention"):
-        signals = relevance(index, query_vector, question, ranked[0].file, filters)
-    return signals.confidence(a.margin_weight, a.coverage_weight) < threshold
+    abstain_below = calibration.abstain_below if a.min_confidence is None else a.min_confidence
+    unsure_below = calibration.unsure_below if a.unsure_below is None else a.unsure_below
+    return confidence, confidence < abstain_below, confidence < unsure_below
 
 
 # ---------------------------------------------------------------------------

@@ -88,6 +88,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="søgemetode: hybrid (standard), kun dense (FAISS) eller kun BM25")
     p.add_argument("--no-abstain", action="store_true",
                    help="afhold dig aldrig fra at svare (mål kun rangeringen)")
+    p.add_argument("--split", choices=["tune", "test", "all"], default="all",
+                   help="kun spørgsmålene i denne halvdel (tune: til justering, test: til rapportering)")
+    p.add_argument("--json", action="store_true", help="skriv resultatet som JSON")
+
+    p = sub.add_parser("eval-self", help="mål søgning og afholdenhed på dokumenternes egne spørgsmål",
+                       description="Hvert brevs og § 20-spørgsmåls trykte spørgsmål stilles (i) med dets "
+                                   "spørgsmålspassager skjult: finder det sit svar? (ii) med hele dokumentet "
+                                   "skjult: afholder det sig?")
+    p.add_argument("--index", type=Path, default=None, help=_INDEX_HELP)
+    p.add_argument("--limit", type=int, default=None, help="kun de første N dokumenter")
     p.add_argument("--json", action="store_true", help="skriv resultatet som JSON")
 
     p = sub.add_parser("eval-parse", help="mål hvor godt svarbreve fortolkes (felter mod facit)",
@@ -126,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
             return _ask(args)
         if args.command == "eval":
             return _eval(args)
+        if args.command == "eval-self":
+            return _eval_self(args)
         if args.command == "eval-parse":
             return _eval_parse(args)
         if args.command == "bench":
@@ -225,6 +237,8 @@ def _ask(args: argparse.Namespace) -> int:
     if answer.abstained:
         print(answer.message)
         return 0
+    if answer.unsure:
+        print(f"{answer.message}\n")
     for n, hit in enumerate(answer.hits, start=1):
         print(f"[{n}] {hit.citation}")
         if hit.document.url:
@@ -243,7 +257,7 @@ def _eval(args: argparse.Namespace) -> int:
     from rag.evaluate import format_table, load_rows, run, summarise
 
     try:
-        rows = load_rows(args.questions)
+        rows = load_rows(args.questions, args.split)
     except (OSError, ValueError) as exc:
         print(f"Fejl: spørgsmålene kunne ikke læses: {exc}", file=sys.stderr)
         return 2
@@ -254,6 +268,26 @@ def _eval(args: argparse.Namespace) -> int:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         print(format_table(report))
+    return 0
+
+
+def _eval_self(args: argparse.Namespace) -> int:
+    from rag.evaluate import abstention_curve, format_table, no_abstention, self_questions, summarise
+
+    settings = no_abstention(settings_from(args))  # rank everything; the confidence is recorded anyway
+    out = self_questions(settings, limit=args.limit)
+    found = summarise(out["answer"])
+    right = [o for o in out["answer"] if o.rank == 1]
+    curve = abstention_curve(right, out["gone"], [x / 20 for x in range(1, 20)])
+    if args.json:
+        print(json.dumps({"answer": found, "abstention_curve": curve}, ensure_ascii=False, indent=2))
+        return 0
+    print("Spørgsmålet stillet med dets egne spørgsmålspassager skjult:")
+    print(format_table(found, ("questions", "recall@1", "recall@5", "mrr@10", "false_abstention")))
+    print("\nSamme spørgsmål med hele dokumentet skjult (bør afholde sig), mod rigtige svar på plads 1:")
+    print("| tærskel | afholdt (dokument skjult) | fejlagtigt afholdt (svar på plads 1) |\n|---|---|---|")
+    for row in curve:
+        print(f"| {row['threshold']:.2f} | {row['abstention']:.3f} | {row['false_abstention']:.3f} |")
     return 0
 
 

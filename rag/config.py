@@ -4,7 +4,7 @@
              model=ModelSettings(name=None, backend=None),
              chunk=ChunkSettings(target_tokens=180, ...),
              search=SearchSettings(lexical_weight=0.03, ...),
-             abstention=AbstentionSettings(min_confidence=None, ...))
+             abstention=AbstentionSettings(min_confidence=None, unsure_below=None))
 
 Defaults that depend on the machine come from the environment when set, else from the
 current folder (where `make run` and `rag` are started) or the user's cache folder:
@@ -118,20 +118,27 @@ class SearchSettings:
     # small weight: it breaks ties between documents the embedding cannot tell apart.
     lexical_weight: float = 0.03
     passages_per_document: int = 3
+    # The best this many documents are reordered by a linear model over their signals (rag.rank);
+    # 0 keeps the fused order. The weights are fitted on the tuning half (scripts/fit_ranking.py).
+    rerank_depth: int = 30
+    # fitted 2026-11-30 on the tuning half (CV R@1 0.775 -> 0.855, MRR@10 0.846 -> 0.890; BENCHMARKS.md)
+    ranking: tuple[tuple[str, float], ...] = (("fused", 108.5962), ("minister", 3.4949), ("period", 1.8643),
+                                              ("parts", 6.3632))
 
 
 @dataclass(frozen=True)
 class AbstentionSettings:
-    """When `ask()` says it found nothing instead of quoting.
+    """When `ask()` says it found nothing instead of quoting, and when it says it is unsure.
 
-    Abstain when cosine + margin_weight * margin + coverage_weight * coverage (see
-    rag.retrieve.Relevance) is below min_confidence. None: the value calibrated for the
-    index's model (models without one never abstain); 0: never abstain.
+    `ask()` computes a confidence in [0, 1] that the best document answers the question (a logistic
+    model over the search's signals, rag.rank.confidence_features, calibrated for the index's model).
+    Below `min_confidence` it abstains; below `unsure_below` it quotes under "Måske relevant".
+    None: the values calibrated for the index's model (a model without a calibration never
+    abstains and is never unsure); 0: never.
     """
 
     min_confidence: float | None = None
-    margin_weight: float = 2.0
-    coverage_weight: float = 0.04
+    unsure_below: float | None = None
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,17 @@
-"""`rag eval`: measure retrieval on a JSONL question set.
+"""`rag eval`: measure retrieval on a JSONL question set, and on questions the documents ask themselves.
 
 Each line: {"question": ..., "gold_file": <file name or "">, "gold_quote": <verbatim text or "">}
-and optionally "set" (a group name reported separately).
+and optionally "set" (a group reported separately) and "split" ("tune" or "test").
 
-Per set and overall: doc-level Recall@1, Recall@5, MRR@10 (a hit is a returned
-document whose file name is gold_file); quote-hit@5 (one of the top-5
-documents' returned passages covers at least half of gold_quote's
-non-whitespace characters); abstention rate on rows without gold_file;
-false-abstention rate on rows with one; ask() latency p50/p95.
+Per set and overall: doc-level Recall@1, Recall@5, MRR@10 (a hit is a returned document whose
+file name is gold_file); quote-hit@5 (one of the top-5 documents' returned passages covers at
+least half of gold_quote's non-whitespace characters); abstention rate on rows without
+gold_file; false-abstention rate on rows with one; ask() latency p50/p95.
+
+`self_questions` is the mechanical benchmark that needs no hand-written questions: every parsed
+document's own printed question (the MP's) is asked (i) with that document's question passages
+hidden, so only its answer can match, and (ii) with the whole document hidden, where the right
+behaviour is to say nothing (unless another document answers the same question).
 """
 
 from __future__ import annotations
@@ -16,11 +20,11 @@ import json
 import re
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from rag import Answer, Settings, ask
+from rag import AbstentionSettings, Answer, Filters, Settings, ask, open_index
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,8 @@ class Row:
     gold_file: str
     gold_quote: str
     set: str
+    split: str = ""
+    id: str = ""
 
 
 @dataclass(frozen=True)
@@ -39,9 +45,11 @@ class Outcome:
     abstained: bool
     seconds: float
     top_cosine: float
+    confidence: float | None = None  # ask()'s confidence that something answers (see Answer.confidence)
 
 
-def load_rows(path: Path) -> list[Row]:
+def load_rows(path: Path, split: str | None = None) -> list[Row]:
+    """The questions of a JSONL file, only those of `split` ("tune"/"test") when given."""
     rows = []
     for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
@@ -49,14 +57,10 @@ def load_rows(path: Path) -> list[Row]:
         try:
             d = json.loads(line)
             rows.append(Row(d["question"], d.get("gold_file") or "", d.get("gold_quote") or "",
-                            d.get("set") or "all"))
+                            d.get("set") or "all", d.get("split") or "", d.get("id") or ""))
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{n}: ugyldig linje ({exc})") from None
-    return rows
-
-
-def _nonspace_positions(text: str) -> list[int]:
-    return [i for i, c in enumerate(text) if not c.isspace()]
+    return [r for r in rows if split in (None, "all") or r.split == split]
 
 
 def quote_span(document_text: str, quote: str) -> tuple[int, int] | None:
@@ -85,22 +89,22 @@ def covers_quote(answer: Answer, row: Row, top: int = 5) -> bool:
     return False
 
 
-def run(rows: Iterable[Row], settings: Settings, k: int = 10) -> list[Outcome]:
+def run(rows: Iterable[Row], settings: Settings, k: int = 10, filters: Filters | None = None) -> list[Outcome]:
     outcomes = []
     for row in rows:
         started = time.perf_counter()
-        answer = ask(row.question, k=k, settings=settings)
+        answer = ask(row.question, k=k, settings=settings, filters=filters)
         seconds = time.perf_counter() - started
-        files = [Path(h.document.file).name for h in answer.hits]
-        rank = files.index(row.gold_file) + 1 if row.gold_file in files else None
-        quote_hit = bool(row.gold_quote) and covers_quote(answer, row)
-        top_cosine = max((_cos(h) for h in answer.hits), default=0.0)
-        outcomes.append(Outcome(row, rank, quote_hit, answer.abstained, seconds, top_cosine))
+        outcomes.append(_outcome(row, answer, seconds))
     return outcomes
 
 
-def _cos(hit) -> float:  # type: ignore[no-untyped-def]
-    return float(hit.similarity)
+def _outcome(row: Row, answer: Answer, seconds: float) -> Outcome:
+    files = [Path(h.document.file).name for h in answer.hits]
+    rank = files.index(row.gold_file) + 1 if row.gold_file in files else None
+    quote_hit = bool(row.gold_quote) and covers_quote(answer, row)
+    top_cosine = max((float(h.similarity) for h in answer.hits), default=0.0)
+    return Outcome(row, rank, quote_hit, answer.abstained, seconds, top_cosine, answer.confidence)
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -145,14 +149,65 @@ METRICS = ("questions", "recall@1", "recall@5", "mrr@10", "quote_hit@5", "absten
            "latency_ms_p50", "latency_ms_p95")
 
 
-def format_table(report: dict[str, Any]) -> str:
+def format_table(report: dict[str, Any], metrics: tuple[str, ...] = METRICS) -> str:
     """A Markdown table: one row per set, one column per metric."""
-    lines = ["| sæt | " + " | ".join(METRICS) + " |", "|---" * (len(METRICS) + 1) + "|"]
+    lines = ["| sæt | " + " | ".join(metrics) + " |", "|---" * (len(metrics) + 1) + "|"]
     for name, m in report.items():
         cells = []
-        for key in METRICS:
+        for key in metrics:
             v = m.get(key)
-            cells.append("–" if v is None else (f"{v:.0f}" if key.startswith(("questions", "latency"))
+            cells.append("–" if v is None else (f"{v:.0f}" if key.startswith(("questions", "latency", "n_"))
                                                else f"{v:.3f}"))
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------
+# The documents' own questions
+
+
+def self_questions(settings: Settings, kinds: tuple[str, ...] = ("letter", "s20"), limit: int | None = None,
+                   k: int = 10) -> dict[str, list[Outcome]]:
+    """(i) "answer": each document's printed question asked with its own question passages hidden, gold =
+    the document; (ii) "gone": the same with the whole document hidden, where nothing should be quoted
+    unless another document was asked the same (a row's gold_file is then "" and abstaining is right).
+
+    Abstention is always computed (the settings' threshold), and the confidence recorded, so a curve of
+    abstention against false abstention can be drawn from the outcomes.
+    """
+    index = open_index(settings.index_dir)
+    docs = [d for d in index.documents.values() if d.kind in kinds and d.question and not d.withdrawn
+            and any(index.passages[i].kind == "answer" for i in index.rows_by_file[d.file])]
+    docs.sort(key=lambda d: d.file)
+    if limit:
+        docs = docs[:limit]
+    out: dict[str, list[Outcome]] = {"answer": [], "gone": []}
+    for doc in docs:
+        question = " ".join((doc.question or "").split())[:1000]
+        row = Row(question, Path(doc.file).name, "", doc.kind, "", doc.file)
+        for name, filters in (("answer", Filters(hide_questions_of=frozenset({doc.file}))),
+                              ("gone", Filters(exclude_files=frozenset({doc.file})))):
+            started = time.perf_counter()
+            answer = ask(question, k=k, settings=settings, filters=filters)
+            seconds = time.perf_counter() - started
+            gold = row if name == "answer" else replace(row, gold_file="", set=f"{doc.kind}-gone")
+            out[name].append(_outcome(gold, answer, seconds))
+    return out
+
+
+def abstention_curve(answered: list[Outcome], unanswered: list[Outcome],
+                     thresholds: Iterable[float]) -> list[dict[str, float]]:
+    """For each confidence threshold: the share of `unanswered` that would be abstained on, and the share
+    of `answered` (right document first) that would be wrongly abstained on."""
+    def below(o: Outcome, t: float) -> bool:
+        return o.confidence is not None and o.confidence < t  # None: no calibrated model, never abstains
+
+    return [{"threshold": t,
+             "abstention": sum(below(o, t) for o in unanswered) / max(len(unanswered), 1),
+             "false_abstention": sum(below(o, t) for o in answered) / max(len(answered), 1)}
+            for t in thresholds]
+
+
+def no_abstention(settings: Settings) -> Settings:
+    """`settings` that never abstain (to measure ranking alone)."""
+    return replace(settings, abstention=AbstentionSettings(min_confidence=0.0))

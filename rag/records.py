@@ -169,8 +169,13 @@ class Answer:
     question: str
     hits: tuple[Hit, ...]
     abstained: bool = False
-    message: str | None = None  # Danish text for the user when there is nothing to quote
+    message: str | None = None  # Danish text for the user: nothing to quote, or unsure of the quotes
+    # how sure ask() is that the best document answers, 0..1 (what abstention decides on);
+    # None when the index's model has no calibrated confidence model
+    confidence: float | None = None
+    unsure: bool = False  # the hits are shown as "Måske relevant": relevant, perhaps, but not surely
 
     def to_dict(self) -> dict[str, Any]:
         return {"question": self.question, "abstained": self.abstained, "message": self.message,
-                "hits": [h.to_dict() for h in self.hits]}
+                "confidence": None if self.confidence is None else round(self.confidence, 4),
+                "unsure": self.unsure, "hits": [h.to_dict() for h in self.hits]}

@@ -24,6 +24,7 @@ from rag.config import SearchSettings
 from rag.dense import dense_search_params
 from rag.errors import InputError
 from rag.lexical import analyse
+from rag.rank import Candidates, candidates, confidence_features, rerank
 from rag.records import DOCUMENT_KINDS, Document, DocumentKind
 from rag.store import Index
 from rag.text import sentence_spans, to_date
@@ -42,6 +43,8 @@ class Filters:
     udvalg: str | None = None
     spoerger: str | None = None  # the asking MP or the party, e.g. "SF" or "Mølbæk"
     kind: DocumentKind | None = None
+    exclude_files: frozenset[str] = frozenset()  # documents to leave out
+    hide_questions_of: frozenset[str] = frozenset()  # documents whose printed question is not searched
 
     @classmethod
     def parse(cls, date_from: object = None, date_to: object = None, minister: str | None = None,
@@ -62,9 +65,11 @@ class Filters:
                    kind=kind or None)  # type: ignore[arg-type]
 
     def active(self) -> bool:
-        return any(v is not None and v != "" for v in vars(self).values())
+        return any(v is not None and v != "" and v != frozenset() for v in vars(self).values())
 
     def matches(self, doc: Document) -> bool:
+        if doc.file in self.exclude_files:
+            return False
         if self.kind and doc.kind != self.kind:
             return False
         if self.date_from and (doc.dato is None or doc.dato < self.date_from):
@@ -108,6 +113,15 @@ class RankedDocument:
     file: str
     passages: tuple[RankedPassage, ...]
     by_identifier: bool = False
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The ranked documents, and what the confidence model reads about the best one (see rag.rank)."""
+
+    documents: list[RankedDocument]
+    signals: np.ndarray | None = None  # rag.rank.confidence_features of the best reranked document
+    candidates: Candidates | None = None  # the reranked documents' features, in the fused order
 
 
 # ---------------------------------------------------------------------------
@@ -155,16 +169,23 @@ def documents_for(ids: Identifiers, documents: Sequence[Document]) -> list[str]:
 
 def search(index: Index, query_vector: np.ndarray | None, question: str, k: int,
            filters: Filters | None = None, settings: SearchSettings | None = None) -> list[RankedDocument]:
+    """The `k` best documents for `question`, each with the passages to quote, best first."""
+    return find(index, query_vector, question, k, filters, settings).documents
+
+
+def find(index: Index, query_vector: np.ndarray | None, question: str, k: int,
+         filters: Filters | None = None, settings: SearchSettings | None = None) -> SearchResult:
     """The `k` best documents for `question`, each with the passages to quote, best first.
 
-    Documents are ranked by their best passage of any kind (the MP's question
-    included: a user's question often resembles it), but the passages to quote
-    are the document's answer text when it has any.
+    Documents are first ordered by their best fused passage of any kind (the MP's question
+    included: a user's question often resembles it); the best `rerank_depth` of them are then
+    reordered by the ranking model over their signals (rag.rank). The passages to quote are the
+    document's answer text when it has any.
     """
     settings = settings or SearchSettings()
     n = len(index.passages)
     if n == 0:
-        return []
+        return SearchResult([])
     allowed = _allowed_mask(index, filters)
     cosines = _dense_scores(index, query_vector, allowed, settings.candidates)
     lexical = None
@@ -198,21 +219,51 @@ def search(index: Index, query_vector: np.ndarray | None, question: str, k: int,
                  if filters is None or filters.matches(index.documents[f])]
         # Several documents can carry one number (S 101 exists in two sessions): best match first.
         named.sort(key=lambda f: order.index(f) if f in order else len(order))
-    files = [f for f in named + [f for f in order if f not in named] if index.rows_by_file[f]]
-    return [RankedDocument(f, _passages_to_quote(index, f, query_vector, lexical, fused, settings),
-                           by_identifier=f in named)
-            for f in files[:k]]
+    rest = [f for f in order if f not in named and index.rows_by_file[f]]
+    signals = c = None
+    if rest and settings.rerank_depth > 0:
+        with stage("rerank"):
+            head = rest[:settings.rerank_depth]
+            c = candidates(index, query_vector, lexical, question, head, allowed, _spread(cosines))
+            head, scores = rerank(c, settings.ranking)
+            rest = head + rest[settings.rerank_depth:]
+            signals = confidence_features(c, scores, head)
+    files = [f for f in named if index.rows_by_file[f]] + rest
+    documents = [RankedDocument(f, _passages_to_quote(index, f, _asked_with(index, f, query_vector) if f in named
+                                                      else query_vector, lexical, fused, settings, allowed),
+                                by_identifier=f in named)
+                 for f in files[:k]]
+    return SearchResult(documents, signals, c)
+
+
+def _asked_with(index: Index, file: str, query_vector: np.ndarray | None) -> np.ndarray | None:
+    """For a document the question names ("Hvad svarede ministeren på S 523?"), the question's vector
+    plus that of the MP's own question: a question that is mostly an identifier says little about
+    which passage answers, the printed question says what was asked."""
+    asked = [i for i in index.rows_by_file[file] if index.passages[i].kind == "question"]
+    if query_vector is None or not asked:
+        return query_vector
+    combined = query_vector + np.asarray(index.vectors[asked], dtype=np.float32).mean(axis=0)
+    return combined / (np.linalg.norm(combined) or 1.0)
+
+
+def _spread(cosines: dict[int, float], top: int = 50) -> float:
+    """How far the best passage's cosine stands out from the next 49: e5 cosines are compressed
+    (unrelated Danish texts still score ~0.85), so the best cosine alone says little."""
+    best = sorted(cosines.values(), reverse=True)[:top]
+    return float(best[0] - np.mean(best)) if best else 0.0
 
 
 def _passages_to_quote(index: Index, file: str, query_vector: np.ndarray | None, lexical: np.ndarray | None,
-                       fused: dict[int, float], settings: SearchSettings) -> tuple[RankedPassage, ...]:
+                       fused: dict[int, float], settings: SearchSettings,
+                       allowed: np.ndarray | None = None) -> tuple[RankedPassage, ...]:
     """A document's best passages to quote: answer text first, ranked within the document.
 
     Ranking inside one document fuses the passages' cosine and BM25 ranks, so
     the passage that best matches the question leads even when it was not
     among the corpus-wide candidates.
     """
-    rows = index.rows_by_file[file]
+    rows = [i for i in index.rows_by_file[file] if allowed is None or allowed[i]] or index.rows_by_file[file]
     quotable = [i for i in rows if index.passages[i].kind != "question"] or rows
     cos = {i: _cosine(index, query_vector, i) for i in rows}
     local: dict[int, float] = {}
@@ -232,7 +283,9 @@ def _allowed_mask(index: Index, filters: Filters | None) -> np.ndarray | None:
     if filters is None or not filters.active():
         return None
     ok = {f for f, d in index.documents.items() if filters.matches(d)}
-    return np.fromiter((p.file in ok for p in index.passages), dtype=bool, count=len(index.passages))
+    hidden = filters.hide_questions_of
+    return np.fromiter((p.file in ok and not (p.kind == "question" and p.file in hidden) for p in index.passages),
+                       dtype=bool, count=len(index.passages))
 
 
 def _dense_scores(index: Index, query_vector: np.ndarray | None, allowed: np.ndarray | None,
@@ -312,44 +365,3 @@ def evidence_spans(text: str, question: str, document_frequency: dict[str, float
         return ()
     chosen = [best[0]] + [b for b in best[1:max_sentences] if b[0] >= 0.6 * best[0][0]]
     return tuple(sorted((s, e) for _, s, e in chosen))
-
-
-# ---------------------------------------------------------------------------
-# How sure are we that anything answers the question?
-
-
-@dataclass(frozen=True)
-class Relevance:
-    """Signals that separate answerable from unanswerable questions (see `ask`'s abstention).
-
-    e5 cosines are compressed (unrelated Danish texts still score ~0.85), so
-    the best cosine alone cannot tell "nothing relevant" apart; how far the
-    best passage stands out from the crowd, and how much of the question's
-    rare vocabulary the best document shares, can.
-    """
-
-    top_cosine: float  # best passage's cosine
-    margin: float  # top_cosine minus the mean of the top 50 cosines
-    coverage: float  # idf-weighted share of the question's terms found in the top document
-
-    def confidence(self, margin_weight: float, coverage_weight: float) -> float:
-        return self.top_cosine + margin_weight * self.margin + coverage_weight * self.coverage
-
-
-def relevance(index: Index, query_vector: np.ndarray | None, question: str, top_file: str,
-              filters: Filters | None = None) -> Relevance:
-    """Relevance signals for the best document `top_file`."""
-    cosines = sorted(_dense_scores(index, query_vector, _allowed_mask(index, filters), 50).values(),
-                     reverse=True)
-    top = cosines[0] if cosines else 0.0
-    margin = top - float(np.mean(cosines)) if cosines else 0.0
-    terms = set(analyse(question))
-    idf = index.lexical.idf(sorted(terms))
-    # A term the corpus never uses is as rare as a term can be.
-    unseen = math.log(1.0 + len(index.passages) + 0.5)
-    total = sum(idf.get(t, unseen) for t in terms)
-    doc_terms: set[str] = set()
-    for i in index.rows_by_file.get(top_file, ()):
-        doc_terms.update(analyse(index.passages[i].text))
-    covered = sum(idf[t] for t in terms if t in doc_terms and t in idf)
-    return Relevance(top_cosine=top, margin=margin, coverage=covered / total if total else 0.0)

@@ -56,6 +56,8 @@ class Index:
     dense: Any  # faiss.Index
     lexical: Any  # rag.lexical.LexicalIndex
     rows_by_file: dict[str, list[int]] = field(default_factory=dict)  # passage rows of each document
+    # values derived on demand while searching (e.g. each passage's analysed terms), gone with the index
+    derived: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.rows_by_file:

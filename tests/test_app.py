@@ -344,7 +344,7 @@ def test_client_gets_the_structured_answer(app_url: str) -> None:
     client = Client(app_url, verbose=False)
     result = client.predict("Hvor mange kommuner fik penge fra puljen til kommuner med mange børnesager?", 3,
                             "", "", "", "", "SF", "", api_name="/ask")
-    assert set(result) == {"question", "abstained", "message", "hits"}
+    assert set(result) == {"question", "abstained", "message", "confidence", "unsure", "hits"}
     assert result["abstained"] is False and 1 <= len(result["hits"]) <= 3
     for hit in result["hits"]:
         assert hit["document"]["spoerger"].endswith("(SF)"), "the filter reached ask()"

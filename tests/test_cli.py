@@ -150,3 +150,18 @@ def test_eval_with_a_missing_file_is_one_line(hashing_index: Path, tmp_path: Pat
                                               capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["eval", str(tmp_path / "ingen.jsonl"), "--index", str(hashing_index)]) == 2
     assert "kunne ikke læses" in _one_error_line(capsys.readouterr().err)
+
+
+def test_eval_reports_one_half_and_the_self_questions(hashing_index: Path, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [{"question": "puljen til kommuner med mange børnesager", "gold_file": "002_95e6a3818805a982.txt",
+             "gold_quote": "", "set": "seed", "split": "tune"},
+            {"question": "plejefamilier og kvalitetsrammen", "gold_file": "000_34fc68001cd04834.txt",
+             "gold_quote": "", "set": "seed", "split": "test"}]
+    questions = tmp_path / "q.jsonl"
+    questions.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    assert main(["eval", str(questions), "--index", str(hashing_index), "--split", "test", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["overall"]["questions"] == 1
+    assert main(["eval-self", "--index", str(hashing_index), "--limit", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "| overall | 3 |" in out and "| tærskel |" in out

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rag import AbstentionSettings, Settings, ask
+from rag import AbstentionSettings, Settings, ask, open_index
 from rag.config import SearchSettings
 from rag.retrieve import Filters, _add_ranking, evidence_spans, find_identifiers
 
@@ -89,8 +89,16 @@ def test_hits_carry_verbatim_text_and_citation(hashing_index: Path) -> None:
     assert any("14,3 mio. kr." in top.text[s:e] for s, e in top.evidence), top.evidence
 
 
-def test_abstains_below_threshold(hashing_index: Path) -> None:
-    strict = Settings(index_dir=hashing_index, abstention=AbstentionSettings(min_confidence=5.0))
+def test_abstains_below_threshold(hashing_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag import answer as answer_module
+    from rag.rank import CONFIDENCE_FEATURES
+
+    model_id = open_index(hashing_index).manifest["model"]["id"]
+    calibration = answer_module.Calibration(tuple((f, 0.0) for f in CONFIDENCE_FEATURES), 0.0, 0.4, 0.6)
+    monkeypatch.setitem(answer_module.CALIBRATIONS, model_id, calibration)  # confidence 0.5 for any question
+    unsure = ask("kvalitetsrammen", settings=Settings(index_dir=hashing_index))
+    assert unsure.confidence == pytest.approx(0.5) and unsure.unsure and unsure.hits and not unsure.abstained
+    strict = Settings(index_dir=hashing_index, abstention=AbstentionSettings(min_confidence=0.9))
     answer = ask("kvalitetsrammen", settings=strict)
     assert answer.abstained and answer.hits == ()
     assert answer.message == "Jeg fandt ingen svar, der handler om det."

@@ -197,7 +197,10 @@ def answer_messages(answer: Answer) -> list[str]:
     """The chat messages for `answer`: one per hit, or the no-answer message."""
     if answer.abstained or not answer.hits:
         return [no_answer_html(answer.message or "")]
-    return [hit_html(n, hit) for n, hit in enumerate(answer.hits, start=1)]
+    hits = [hit_html(n, hit) for n, hit in enumerate(answer.hits, start=1)]
+    if answer.unsure:
+        return [f'<div class="rag-unsure"><p>{esc(answer.message or "")}</p></div>'] + hits
+    return hits
 
 
 def no_answer_html(message: str, filtered: bool = False) -> str:
