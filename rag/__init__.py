@@ -1,9 +1,11 @@
 """Offline Q&A over the Danish Folketing's parliamentary answers.
 
-    from rag import ask
+    from rag import ask, timeline
     answer = ask("Hvad har ministeren sagt om kvalitetsrammen i Børnene Først?")
     for hit in answer.hits:
         print(hit.text, hit.citation)
+    for hit in timeline("store bededag").hits:  # every answer, oldest first
+        print(hit.document.dato, hit.citation)
 
 This is the public surface: the CLI, the web app, `rag eval` and `rag bench` use
 only these names, so everything behind them may change. The pipeline reads
@@ -28,12 +30,12 @@ __all__ = [
     "AbstentionSettings", "Answer", "ChunkSettings", "Document", "Filters", "Hit", "IndexInfo", "IndexSummary",
     "InputError", "ModelSettings", "Passage", "RagError", "SearchSettings", "Section", "Settings", "__version__",
     "ask", "citation", "describe_index", "index_exists", "load_embedder", "open_index", "read_document",
-    "record_stages", "update_index",
+    "answer_csv", "answer_markdown", "quote_for_copy", "record_stages", "timeline", "update_index",
 ]
 
 # name -> module that defines it; imported on first use
 _EXPORTS = {
-    "ask": "rag.answer", "describe_index": "rag.answer", "IndexInfo": "rag.answer",
+    "ask": "rag.answer", "timeline": "rag.answer", "describe_index": "rag.answer", "IndexInfo": "rag.answer",
     "open_index": "rag.answer", "index_exists": "rag.answer",
     "update_index": "rag.build", "IndexSummary": "rag.build",
     "Settings": "rag.config", "ModelSettings": "rag.config", "ChunkSettings": "rag.config",
@@ -45,14 +47,16 @@ _EXPORTS = {
     "load_embedder": "rag.model.embedder",
     "citation": "rag.cite:cite", "read_document": "rag.ingest.parse",
     "record_stages": "rag.timing",
+    "answer_csv": "rag.export", "answer_markdown": "rag.export", "quote_for_copy": "rag.export",
 }
 
 if TYPE_CHECKING:
-    from rag.answer import IndexInfo, ask, describe_index, index_exists, open_index
+    from rag.answer import IndexInfo, ask, describe_index, index_exists, open_index, timeline
     from rag.build import IndexSummary, update_index
     from rag.cite import cite as citation
     from rag.config import AbstentionSettings, ChunkSettings, ModelSettings, SearchSettings, Settings
     from rag.errors import InputError, RagError
+    from rag.export import answer_csv, answer_markdown, quote_for_copy
     from rag.ingest.parse import read_document
     from rag.model.embedder import load_embedder
     from rag.records import Answer, Document, Hit, Passage, Section

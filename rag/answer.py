@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from rag.cite import cite
 from rag.config import Settings
@@ -17,7 +21,7 @@ from rag.model.embedder import Embedder, load_embedder
 from rag.model.engines import BUNDLED_MODEL_ID
 from rag.rank import LinearModel, probability
 from rag.records import Answer, Hit
-from rag.retrieve import Filters, SearchResult, evidence_spans, find
+from rag.retrieve import Filters, RankedDocument, SearchResult, evidence_spans, find
 from rag.store import Index, current_generation, load_generation
 from rag.text import capitalised
 from rag.timing import stage
@@ -54,18 +58,66 @@ CALIBRATIONS: dict[str, Calibration] = {
 
 def ask(question: str, k: int = 5, *, filters: Filters | None = None, settings: Settings | None = None,
         index_dir: Path | str | None = None) -> Answer:
-    """Answer `question` with up to `k` documents' verbatim passages and citations.
+    """Answer `question` with up to `k` documents' verbatim passages and citations, best first.
 
     Returns an `Answer`; `answer.abstained` is True (with a Danish `message`)
-    when nothing relevant was found. Raises InputError for an empty question
-    (or one without a letter or digit) or k < 1, IndexProblem for a missing or
-    unusable index, SettingError/ModelError for a model that cannot be used;
-    all are `rag.errors.RagError` with a Danish line.
+    when nothing relevant was found, `answer.unsure` when the quotes may not answer it.
+    Raises InputError for an empty question (or one without a letter or digit) or
+    k < 1, IndexProblem for a missing or unusable index, SettingError/ModelError for
+    a model that cannot be used; all are `rag.errors.RagError` with a Danish line.
     """
-    settings = settings or Settings()
-    if index_dir is not None:
-        settings = replace(settings, index_dir=Path(index_dir))
+    settings = _settings(settings, index_dir)
     question = _checked(question, k)
+    index, found = _search(question, k, filters, settings)
+    if not found.documents:
+        return Answer(question=question, hits=(), abstained=True, message=NO_ANSWER)
+    confidence, abstain, unsure = _judge(index, found, settings)
+    if abstain:
+        return Answer(question=question, hits=(), abstained=True, message=NO_ANSWER, confidence=confidence)
+    hits = _hits(index, question, found.documents, settings)
+    return Answer(question=question, hits=hits, confidence=confidence, unsure=unsure,
+                  message=UNSURE if unsure else None)
+
+
+def timeline(question: str, limit: int = 50, *, filters: Filters | None = None, settings: Settings | None = None,
+             index_dir: Path | str | None = None) -> Answer:
+    """What has been answered on `question` over time: every document that passes `ask()`'s relevance
+    decision (at most `limit`, the most relevant ones when there are more), oldest first, documents
+    without a date last. Each hit carries its own `confidence`; the answer's is that of the best
+    document, and when `ask()` would abstain, so does the timeline. Raises as `ask()` does.
+    """
+    settings = _settings(settings, index_dir)
+    question = _checked(question, limit)
+    search = replace(settings.search, rerank_depth=max(settings.search.rerank_depth, limit))
+    index, found = _search(question, limit, filters, replace(settings, search=search))
+    if not found.documents:
+        return Answer(question=question, hits=(), abstained=True, message=NO_ANSWER, order="date")
+    confidence, abstain, unsure = _judge(index, found, settings)
+    if abstain:
+        return Answer(question=question, hits=(), abstained=True, message=NO_ANSWER, confidence=confidence,
+                      order="date")
+    calibration = CALIBRATIONS.get(index.manifest["model"]["id"])
+    threshold = _thresholds(calibration, settings)[0] if calibration else 0.0
+    kept, scores = [], {}
+    for r in found.documents:
+        signals = None if r.by_identifier or calibration is None else found.signals_of(r.file)
+        p = 1.0 if r.by_identifier else (_probability(calibration, signals) if calibration and signals is not None
+                                          else None)
+        if p is None or p >= threshold:
+            kept.append(r)
+            scores[r.file] = p
+    hits = _hits(index, question, kept, settings, scores)
+    hits = tuple(sorted(hits, key=lambda h: (h.document.dato is None, h.document.dato or date.min, h.document.file)))
+    return Answer(question=question, hits=hits, confidence=confidence, unsure=unsure,
+                  message=UNSURE if unsure else None, order="date")
+
+
+def _settings(settings: Settings | None, index_dir: Path | str | None) -> Settings:
+    settings = settings or Settings()
+    return replace(settings, index_dir=Path(index_dir)) if index_dir is not None else settings
+
+
+def _search(question: str, k: int, filters: Filters | None, settings: Settings) -> tuple[Index, SearchResult]:
     index = open_index(settings.index_dir)
     embedder = embedder_for(index, settings)
     query_vector = None
@@ -73,13 +125,11 @@ def ask(question: str, k: int = 5, *, filters: Filters | None = None, settings: 
         with stage("embed"):
             query_vector = embedder.embed_query(question[:MAX_QUESTION_CHARS])
     with stage("fusion"):
-        found = find(index, query_vector, question, k, filters, settings.search)
-    ranked = found.documents
-    if not ranked:
-        return Answer(question=question, hits=(), abstained=True, message=NO_ANSWER)
-    confidence, abstain, unsure = _judge(index, found, settings)
-    if abstain:
-        return Answer(question=question, hits=(), abstained=True, message=NO_ANSWER, confidence=confidence)
+        return index, find(index, query_vector, question, k, filters, settings.search)
+
+
+def _hits(index: Index, question: str, ranked: Sequence[RankedDocument], settings: Settings,
+          confidence: dict[str, float | None] | None = None) -> tuple[Hit, ...]:
     with stage("evidence"):
         idf = index.lexical.idf(analyse(question)) if settings.evidence else {}
         hits = []
@@ -88,9 +138,9 @@ def ask(question: str, k: int = 5, *, filters: Filters | None = None, settings: 
             passages = tuple(index.passages[p.index] for p in r.passages)
             evidence = evidence_spans(passages[0].text, question, idf) if settings.evidence else ()
             hits.append(Hit(document=doc, passages=passages, scores=tuple(p.score for p in r.passages),
-                            citation=cite(doc), evidence=evidence, similarity=r.passages[0].cosine))
-    return Answer(question=question, hits=tuple(hits), confidence=confidence, unsure=unsure,
-                  message=UNSURE if unsure else None)
+                            citation=cite(doc), evidence=evidence, similarity=r.passages[0].cosine,
+                            confidence=(confidence or {}).get(r.file)))
+    return tuple(hits)
 
 
 _UNUSABLE_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
@@ -122,11 +172,20 @@ def _judge(index: Index, found: SearchResult, settings: Settings) -> tuple[float
     calibration = CALIBRATIONS.get(index.manifest["model"]["id"])
     if calibration is None or found.signals is None:
         return None, False, False
-    confidence = probability(LinearModel(calibration.weights, calibration.bias), found.signals)
-    a = settings.abstention
-    abstain_below = calibration.abstain_below if a.min_confidence is None else a.min_confidence
-    unsure_below = calibration.unsure_below if a.unsure_below is None else a.unsure_below
+    confidence = _probability(calibration, found.signals)
+    abstain_below, unsure_below = _thresholds(calibration, settings)
     return confidence, confidence < abstain_below, confidence < unsure_below
+
+
+def _probability(calibration: Calibration, signals: np.ndarray) -> float:
+    return probability(LinearModel(calibration.weights, calibration.bias), signals)
+
+
+def _thresholds(calibration: Calibration, settings: Settings) -> tuple[float, float]:
+    """(abstain below, unsure below): the settings' values where given, else the calibration's."""
+    a = settings.abstention
+    return (calibration.abstain_below if a.min_confidence is None else a.min_confidence,
+            calibration.unsure_below if a.unsure_below is None else a.unsure_below)
 
 
 # ---------------------------------------------------------------------------

@@ -74,8 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="stil et spørgsmål og få ordrette citater med kilder",
                        description="Find de passager i indekset, der besvarer spørgsmålet.")
     p.add_argument("question", metavar="SPØRGSMÅL", help="spørgsmålet, på dansk")
-    p.add_argument("-k", type=int, default=5, help="antal dokumenter (standard 5)")
-    p.add_argument("--json", action="store_true", help="skriv resultatet som JSON")
+    p.add_argument("-k", type=int, default=None,
+                   help="antal dokumenter (standard 5; med --tidslinje højst 50)")
+    p.add_argument("--tidslinje", action="store_true",
+                   help="alle svar, der besvarer spørgsmålet, i datoorden (ældste først)")
+    p.add_argument("--format", choices=["tekst", "markdown", "csv", "json"], default="tekst",
+                   help="tekst (standard), markdown, csv eller json")
+    p.add_argument("--json", action="store_true", help="det samme som --format json")
     _add_model_args(p, "sprogmodel (standard: den indekset er bygget med)")
     _add_filter_args(p)
 
@@ -227,19 +232,32 @@ def _filters(args: argparse.Namespace) -> Filters:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from rag import ask
+    from rag import answer_csv, answer_markdown, ask, timeline
     from rag.text import flat
 
-    answer = ask(args.question, k=args.k, filters=_filters(args), settings=settings_from(args))
-    if args.json:
+    if args.tidslinje:
+        limit = 50 if args.k is None else args.k
+        answer = timeline(args.question, limit, filters=_filters(args), settings=settings_from(args))
+    else:
+        answer = ask(args.question, k=5 if args.k is None else args.k, filters=_filters(args),
+                     settings=settings_from(args))
+    form = "json" if args.json else args.format
+    if form == "json":
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    if form in ("markdown", "csv"):
+        sys.stdout.write(answer_markdown(answer) if form == "markdown" else answer_csv(answer))
         return 0
     if answer.abstained:
         print(answer.message)
         return 0
     if answer.unsure:
         print(f"{answer.message}\n")
+    if answer.order == "date":
+        print(f"Tidslinje: {len(answer.hits)} svar, ældste først.\n")
     for n, hit in enumerate(answer.hits, start=1):
+        if answer.order == "date":
+            print(hit.document.dato.isoformat() if hit.document.dato else "(uden dato)")
         print(f"[{n}] {hit.citation}")
         if hit.document.url:
             print(f"    {hit.document.url}")

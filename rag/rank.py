@@ -203,14 +203,16 @@ CONFIDENCE_FEATURES = ("score", "gap", "cos_max", "cos_answer", "cos_question", 
                        "unseen", "unknown", "dense_first", "lexical_first", "minister")
 
 
-def confidence_features(c: Candidates, scores: np.ndarray, files: list[str]) -> np.ndarray:
-    """What tells "this answers it" from "nothing here does", for the best of the reranked `files`
-    (`scores` in the same order): its score and lead over the next, its cosine and word coverage,
+def confidence_features(c: Candidates, scores: np.ndarray, files: list[str], at: int = 0) -> np.ndarray:
+    """What tells "this answers it" from "nothing here does", for the document at position `at` of the
+    reranked `files` (`scores` in the same order; default the best): its score and its lead over the
+    best other one (negative below the top), its cosine and word coverage,
     how far the best passage stands out from the crowd, the share of the question's rare terms no
     candidate holds, whether dense and BM25 both put it
     first, whether it is by the minister the question names."""
-    value = dict(zip(FEATURES, c.x[c.files.index(files[0])].tolist(), strict=False))
-    value.update(score=float(scores[0]), gap=float(scores[0] - scores[1]) if len(scores) > 1 else 1.0,
+    value = dict(zip(FEATURES, c.x[c.files.index(files[at])].tolist(), strict=True))
+    others = np.delete(scores, at)
+    value.update(score=float(scores[at]), gap=float(scores[at] - others.max()) if len(others) else 1.0,
                  spread=c.spread, unseen=c.unseen_terms, unknown=c.unknown_terms,
                  dense_first=float(value["dense_rank"] == 1.0), lexical_first=float(value["lexical_rank"] == 1.0))
     return np.asarray([value[name] for name in CONFIDENCE_FEATURES], dtype=np.float32)

@@ -129,6 +129,7 @@ class Hit:
     citation: str
     evidence: tuple[tuple[int, int], ...] = ()
     similarity: float = 0.0  # cosine between the question and the best passage
+    confidence: float | None = None  # in a timeline: how sure this document answers (see Answer.confidence)
 
     @property
     def passage(self) -> Passage:
@@ -153,6 +154,7 @@ class Hit:
             "score": round(self.score, 6),
             "similarity": round(self.similarity, 6),
             "citation": self.citation,
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
             "evidence": [list(span) for span in self.evidence],
             "passages": [
                 {"text": p.text, "start": p.start, "end": p.end, "kind": p.kind, "score": round(s, 6)}
@@ -164,7 +166,7 @@ class Hit:
 
 @dataclass(frozen=True)
 class Answer:
-    """What `ask()` returns: the ranked hits, or an explicit abstention."""
+    """What `ask()` and `timeline()` return: the hits (best first, or oldest first), or an explicit abstention."""
 
     question: str
     hits: tuple[Hit, ...]
@@ -174,8 +176,9 @@ class Answer:
     # None when the index's model has no calibrated confidence model
     confidence: float | None = None
     unsure: bool = False  # the hits are shown as "Måske relevant": relevant, perhaps, but not surely
+    order: Literal["relevance", "date"] = "relevance"  # "date": a timeline, oldest first
 
     def to_dict(self) -> dict[str, Any]:
         return {"question": self.question, "abstained": self.abstained, "message": self.message,
                 "confidence": None if self.confidence is None else round(self.confidence, 4),
-                "unsure": self.unsure, "hits": [h.to_dict() for h in self.hits]}
+                "unsure": self.unsure, "order": self.order, "hits": [h.to_dict() for h in self.hits]}

@@ -122,6 +122,14 @@ class SearchResult:
     documents: list[RankedDocument]
     signals: np.ndarray | None = None  # rag.rank.confidence_features of the best reranked document
     candidates: Candidates | None = None  # the reranked documents' features, in the fused order
+    reranked: tuple[list[str], np.ndarray] | None = None  # the reranked files, best first, and their scores
+
+    def signals_of(self, file: str) -> np.ndarray | None:
+        """rag.rank.confidence_features of any reranked document (None when `file` was not reranked)."""
+        if self.candidates is None or self.reranked is None or file not in self.reranked[0]:
+            return None
+        files, scores = self.reranked
+        return confidence_features(self.candidates, scores, files, files.index(file))
 
 
 # ---------------------------------------------------------------------------
@@ -220,7 +228,7 @@ def find(index: Index, query_vector: np.ndarray | None, question: str, k: int,
         # Several documents can carry one number (S 101 exists in two sessions): best match first.
         named.sort(key=lambda f: order.index(f) if f in order else len(order))
     rest = [f for f in order if f not in named and index.rows_by_file[f]]
-    signals = c = None
+    signals = c = reranked = None
     if rest and settings.rerank_depth > 0:
         with stage("rerank"):
             head = rest[:settings.rerank_depth]
@@ -228,12 +236,13 @@ def find(index: Index, query_vector: np.ndarray | None, question: str, k: int,
             head, scores = rerank(c, settings.ranking)
             rest = head + rest[settings.rerank_depth:]
             signals = confidence_features(c, scores, head)
+            reranked = (head, scores)
     files = [f for f in named if index.rows_by_file[f]] + rest
     documents = [RankedDocument(f, _passages_to_quote(index, f, _asked_with(index, f, query_vector) if f in named
                                                       else query_vector, lexical, fused, settings, allowed),
                                 by_identifier=f in named)
                  for f in files[:k]]
-    return SearchResult(documents, signals, c)
+    return SearchResult(documents, signals, c, reranked)
 
 
 def _asked_with(index: Index, file: str, query_vector: np.ndarray | None) -> np.ndarray | None:

@@ -47,3 +47,11 @@ def s20_dir() -> Path:
     if not S20_DIR.is_dir():
         pytest.skip(f"the shared § 20 corpus is not beside the repo ({S20_DIR})")
     return S20_DIR
+
+
+@pytest.fixture(scope="session")
+def real_s20_index(tmp_path_factory: pytest.TempPathFactory, s20_dir: Path) -> Path:
+    """corpus/ and the 375 § 20 exchanges (~2,800 passages) indexed with the real bundled model."""
+    index_dir = tmp_path_factory.mktemp("real-s20") / "index"
+    build([CORPUS, s20_dir], index_dir, model="bundled")
+    return index_dir

@@ -91,6 +91,9 @@ def test_hit_shows_quote_evidence_citation_and_source() -> None:
     assert '<mark class="rag-evidence">Puljen blev udmøntet til ni kommuner.</mark>' in quote.group(1)
     assert ('<p class="rag-citation"><span class="rag-num">[2]</span> '
             'Sagsnr. 2099 - 1 · SOU alm. del spm. 999</p>') in out
+    assert ('<button type="button" class="rag-copy">Kopiér citat</button><span class="rag-copy-text">»Puljen blev '
+            'udmøntet til ni kommuner. Det skete i december 2022. Mere tekst her.« (Sagsnr. 2099 - 1 · SOU alm. del '
+            'spm. 999, x.txt)</span>') in out
     source = source_html(hit)
     assert ("Spørgsmål nr. 999 (alm. del) fra Folketingets Socialudvalg til social- og boligministeren, "
             "stillet 3. april 2024 efter ønske fra Anna Andersen (SF):") in source
@@ -344,7 +347,7 @@ def test_client_gets_the_structured_answer(app_url: str) -> None:
     client = Client(app_url, verbose=False)
     result = client.predict("Hvor mange kommuner fik penge fra puljen til kommuner med mange børnesager?", 3,
                             "", "", "", "", "SF", "", api_name="/ask")
-    assert set(result) == {"question", "abstained", "message", "confidence", "unsure", "hits"}
+    assert set(result) == {"question", "abstained", "message", "confidence", "unsure", "order", "hits"}
     assert result["abstained"] is False and 1 <= len(result["hits"]) <= 3
     for hit in result["hits"]:
         assert hit["document"]["spoerger"].endswith("(SF)"), "the filter reached ask()"
@@ -363,13 +366,18 @@ def test_client_gets_danish_errors(app_url: str) -> None:
         client.predict("puljen", 3, "i går", api_name="/ask")
 
 
-def test_only_the_ask_endpoint_is_public(app_url: str) -> None:
+def test_only_the_ask_and_timeline_endpoints_are_public(app_url: str) -> None:
     from gradio_client import Client
 
-    info = Client(app_url, verbose=False).view_api(print_info=False, return_format="dict")
-    assert list(info["named_endpoints"]) == ["/ask"]
+    client = Client(app_url, verbose=False)
+    info = client.view_api(print_info=False, return_format="dict")
+    assert list(info["named_endpoints"]) == ["/ask", "/timeline"]
     params = [p["parameter_name"] for p in info["named_endpoints"]["/ask"]["parameters"]]
     assert params == ["question", "k", "date_from", "date_to", "minister", "udvalg", "spoerger", "kind"]
+    params = [p["parameter_name"] for p in info["named_endpoints"]["/timeline"]["parameters"]]
+    assert params == ["question", "limit", "date_from", "date_to", "minister", "udvalg", "spoerger", "kind"]
+    line = client.predict("kommuner børn", 3, api_name="/timeline")
+    assert line["order"] == "date" and 1 <= len(line["hits"]) <= 3
 
 
 def test_a_login_is_enforced_when_given(hashing_index: Path) -> None:

@@ -11,6 +11,7 @@ own browser download is not used.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import shutil
@@ -299,3 +300,144 @@ def test_time_from_enter_to_the_first_quote(page) -> None:  # type: ignore[no-un
           f"({', '.join(f'{s * 1000:.0f}' for s in seconds)} ms)")
     assert median < 3.0, f"the first quote took {median:.2f} s"
     assert not requests.outside(), requests.outside()
+
+
+# ---------------------------------------------------------------------------
+# The timeline, copying, exports and shared links (over corpus/ + the § 20 exchanges)
+
+MANY = "Hvad har ministrene sagt om afskaffelsen af store bededag?"
+
+
+@pytest.fixture(scope="module")
+def s20_app_url(real_s20_index: Path) -> Iterator[str]:
+    demo, url = _start(real_s20_index)
+    try:
+        yield url
+    finally:
+        demo.close(verbose=False)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def s20_page(browser, s20_app_url: str) -> Iterator[tuple[object, Requests, str]]:  # type: ignore[no-untyped-def]
+    context, pg, requests = _open(browser, s20_app_url)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=s20_app_url)
+    try:
+        yield pg, requests, s20_app_url
+    finally:
+        context.close()  # type: ignore[attr-defined]
+
+
+def _marks(pg) -> list[tuple[int, float]]:  # type: ignore[no-untyped-def]
+    """(hit number, x) of every mark on the timeline."""
+    return [(int(i), float(x)) for i, x in pg.evaluate(
+        "() => [...document.querySelectorAll('#rag-timeline circle.rag-tl-mark')]"
+        ".map(c => [c.dataset.hit, c.getAttribute('cx')])")]
+
+
+def test_the_timeline_shows_every_answer_in_date_order_and_a_click_shows_its_quote(  # type: ignore[no-untyped-def]
+        s20_page, real_s20_index: Path) -> None:
+    from rag import timeline
+
+    pg, requests, _ = s20_page
+    expected = timeline(MANY, index_dir=real_s20_index)
+    assert len(expected.hits) >= 10, "a question many § 20 answers answer"
+    pg.get_by_role("tab", name="Tidslinje").click()
+    seconds = []
+    for _ in range(3):  # the first is warm-up of the page's connection
+        box = pg.locator("#rag-question textarea")
+        box.fill(MANY)
+        start = time.perf_counter()
+        box.press("Enter")  # the timeline shows "Søger …" at once, then the answers
+        pg.wait_for_function("() => document.querySelector('#rag-timeline .rag-searching')",
+                             timeout=10_000, polling="raf")
+        pg.wait_for_function("() => !document.querySelector('#rag-timeline .rag-searching')"
+                             " && document.querySelector('#rag-timeline circle.rag-tl-mark')",
+                             timeout=10_000, polling="raf")
+        seconds.append(time.perf_counter() - start)
+    marks = _marks(pg)
+    assert sorted(i for i, _ in marks) == list(range(len(expected.hits))), "one mark per answer, all dated"
+    by_hit = dict(marks)
+    days = [expected.hits[i].document.dato for i in sorted(by_hit)]
+    assert days == sorted(days)  # type: ignore[type-var]
+    for a in range(len(days) - 1):
+        if days[a] != days[a + 1]:
+            assert by_hit[a] < by_hit[a + 1], "a later answer is further right"
+    # Clicking a mark shows that answer's quote and citation in the panel.
+    n = len(expected.hits) // 2
+    pg.locator(f'#rag-timeline circle.rag-tl-mark[data-hit="{n}"]').click()
+    panel = _flat(pg.locator("#rag-timeline .rag-tl-detail").inner_text())
+    assert _flat(expected.hits[n].text) in panel and expected.hits[n].citation in panel
+    items = pg.locator("#rag-timeline li.rag-tl-item")
+    assert items.count() == len(expected.hits)
+    assert [_flat(items.nth(i).locator("blockquote").inner_text()) for i in range(items.count())] == \
+        [_flat(h.text) for h in expected.hits], "the list below: every quote, oldest first"
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / "ui_timeline.png"))
+    (ARTIFACTS / "ui_timeline_timing.json").write_text(json.dumps(
+        {"enter_to_timeline_seconds": [round(s, 3) for s in seconds], "passages": 2767,
+         "answers": len(expected.hits)}, indent=2), encoding="utf-8")
+    print(f"\nEnter → timeline on screen (warm app, {len(expected.hits)} answers): "
+          f"{', '.join(f'{s * 1000:.0f}' for s in seconds)} ms")
+    assert min(seconds[1:]) < 3.0
+    assert not requests.outside(), requests.outside()
+
+
+def test_copy_puts_the_quote_and_its_citation_on_the_clipboard(s20_page, real_s20_index: Path) -> None:  # type: ignore[no-untyped-def]
+    from rag import quote_for_copy
+
+    pg, requests, _ = s20_page
+    expected = ask(MANY, k=3, index_dir=real_s20_index)
+    _ask(pg, MANY)
+    pg.locator("#rag-chat button.rag-copy").nth(1).click()
+    pg.wait_for_function("() => [...document.querySelectorAll('#rag-chat button.rag-copy')]"
+                         ".some(b => b.innerText.startsWith('Kopieret'))")
+    copied = pg.evaluate("async () => await navigator.clipboard.readText()")
+    assert copied == quote_for_copy(expected.hits[1])
+    assert copied.startswith("»") and f"« ({expected.hits[1].citation}, https://www.ft.dk/" in copied
+    assert not requests.outside(), requests.outside()
+
+
+def test_the_markdown_download_holds_every_quote_verbatim(s20_page, real_s20_index: Path) -> None:  # type: ignore[no-untyped-def]
+    pg, requests, _ = s20_page
+    expected = ask(MANY, k=3, index_dir=real_s20_index)
+    _ask(pg, MANY)
+    button = pg.locator("#rag-answer-md")
+    button.wait_for(state="visible")
+    with pg.expect_download() as download:
+        button.click()
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    assert download.value.suggested_filename.endswith(".md")
+    unescaped = text.replace("\\", "")
+    for hit in expected.hits:
+        assert f"> {_flat(hit.text)}" in text, "the quote, character for character"
+        assert hit.citation in unescaped
+    ARTIFACTS.mkdir(exist_ok=True)
+    view = pg.context.new_page()
+    view.set_content(f"<pre style='white-space: pre-wrap; font: 14px monospace; margin: 1em'>"
+                     f"{html.escape(text)}</pre>")
+    view.screenshot(path=str(ARTIFACTS / "ui_export_markdown.png"), full_page=True)
+    view.close()
+    assert not requests.outside(), requests.outside()
+
+
+def test_an_address_with_a_question_answers_it_on_load(browser, s20_app_url: str,  # type: ignore[no-untyped-def]
+                                                       real_s20_index: Path) -> None:
+    from urllib.parse import urlencode
+
+    from rag import timeline
+
+    expected = timeline(MANY, index_dir=real_s20_index)
+    context, pg, requests = _open(browser, f"{s20_app_url}/?{urlencode({'q': MANY, 'visning': 'tidslinje'})}")
+    try:
+        pg.wait_for_selector("#rag-timeline circle.rag-tl-mark", state="attached", timeout=20_000)
+        assert len(_marks(pg)) == len(expected.hits)
+        pg.get_by_role("tab", name="Samtale").click()
+        pg.locator("#rag-chat blockquote.rag-quote").first.wait_for(timeout=20_000)
+        assert MANY in _flat(pg.locator("#rag-chat .user-row").last.inner_text())
+        link = pg.locator("#rag-share-box a.rag-share-link")
+        assert link.get_attribute("href") == "?" + urlencode({"q": MANY})
+        ARTIFACTS.mkdir(exist_ok=True)
+        pg.screenshot(path=str(ARTIFACTS / "ui_chat_s20.png"))
+        assert not requests.outside(), requests.outside()
+    finally:
+        context.close()

@@ -19,7 +19,7 @@ FOUNDATION = {"rag.config", "rag.errors", "rag.text", "rag.timing", "rag.version
 # module (or subpackage prefix) -> layer; a module may import only lower layers and its own subpackage
 LAYERS = {
     "rag.model": 1, "rag.ingest": 1, "rag.chunk": 1, "rag.lexical": 1, "rag.dense": 1, "rag.cite": 1,
-    "rag.question": 1,
+    "rag.question": 1, "rag.export": 1,
     "rag.store": 2,
     "rag.rank": 3,
     "rag.build": 4, "rag.retrieve": 4,

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from rag import Answer, Document, Hit, IndexInfo, Section
+from rag import Answer, Document, Hit, IndexInfo, Section, quote_for_copy
 from rag.text import danish_date
 
 KIND_LABELS = {"letter": "Skriftligt svar", "s20": "§ 20-spørgsmål", "text": "Dokument"}
@@ -31,6 +31,13 @@ _SENTENCE_END = tuple(".:!?\"”»)")
 def esc(text: str) -> str:
     """Text as HTML that shows exactly these characters."""
     return html.escape(text, quote=True)
+
+
+def copy_button(text: str, label: str = "Kopiér citat") -> str:
+    """A button that puts `text` on the clipboard (the page's script reads the hidden span after it:
+    the chat's sanitiser drops data- attributes, but keeps a span and its class)."""
+    return (f'<button type="button" class="rag-copy">{esc(label)}</button>'
+            f'<span class="rag-copy-text">{esc(text)}</span>')
 
 
 def citation_html(hit: Hit) -> str:
@@ -107,7 +114,8 @@ def hit_html(n: int, hit: Hit) -> str:
     kind = KIND_LABELS.get(doc.kind, "Dokument")
     return (
         f'<div class="rag-hit">'
-        f'<div class="rag-hit-head"><span class="rag-num">[{n}]</span> {esc(kind)}</div>'
+        f'<div class="rag-hit-head"><span class="rag-num">[{n}]</span> {esc(kind)} '
+        f"{copy_button(quote_for_copy(hit))}</div>"
         f'<blockquote class="rag-quote">{text_html(hit.text, evidence)}</blockquote>'
         f'<p class="rag-citation"><span class="rag-num">[{n}]</span> {citation_html(hit)}</p>'
         f'<details class="rag-source"><summary>Læs spørgsmålet og hele svaret</summary>'
