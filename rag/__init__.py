@@ -31,6 +31,7 @@ __all__ = [
     "InputError", "ModelSettings", "Passage", "RagError", "SearchSettings", "Section", "Settings", "__version__",
     "ask", "citation", "describe_index", "index_exists", "load_embedder", "open_index", "read_document",
     "answer_csv", "answer_markdown", "quote_for_copy", "record_stages", "timeline", "update_index",
+    "FetchError", "FetchSettings", "FetchSummary", "Wanted", "fetch_answers",
 ]
 
 # name -> module that defines it; imported on first use
@@ -48,15 +49,18 @@ _EXPORTS = {
     "citation": "rag.cite:cite", "read_document": "rag.ingest.parse",
     "record_stages": "rag.timing",
     "answer_csv": "rag.export", "answer_markdown": "rag.export", "quote_for_copy": "rag.export",
+    "fetch_answers": "rag.fetch", "Wanted": "rag.fetch", "FetchSummary": "rag.fetch", "FetchSettings": "rag.config",
+    "FetchError": "rag.errors",
 }
 
 if TYPE_CHECKING:
     from rag.answer import IndexInfo, ask, describe_index, index_exists, open_index, timeline
     from rag.build import IndexSummary, update_index
     from rag.cite import cite as citation
-    from rag.config import AbstentionSettings, ChunkSettings, ModelSettings, SearchSettings, Settings
-    from rag.errors import InputError, RagError
+    from rag.config import AbstentionSettings, ChunkSettings, FetchSettings, ModelSettings, SearchSettings, Settings
+    from rag.errors import FetchError, InputError, RagError
     from rag.export import answer_csv, answer_markdown, quote_for_copy
+    from rag.fetch import FetchSummary, Wanted, fetch_answers
     from rag.ingest.parse import read_document
     from rag.model.embedder import load_embedder
     from rag.records import Answer, Document, Hit, Passage, Section

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from rag.config import BACKENDS
+from rag.config import BACKENDS, FETCH_TYPES, ODA_API
 
 if TYPE_CHECKING:
     from rag import Filters, IndexSummary, Settings
@@ -114,6 +114,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--misses", action="store_true", help="vis hvert felt, der ikke blev læst rigtigt")
     p.add_argument("--json", action="store_true", help="skriv resultatet som JSON")
 
+    p = sub.add_parser("fetch", help="hent ministrenes svar fra Folketingets åbne data (kræver netværk)",
+                       description="Hent svarene (PDF) som filtrene udvælger fra Folketingets åbne data (oda.ft.dk) "
+                                   "til en mappe, med manifest.csv ved siden af, så de kan indekseres uden netværk.")
+    p.add_argument("folder", type=Path, nargs="?", default=None, metavar="MAPPE",
+                   help="hvor filerne lægges (standard corpus/), i undermapper pr. samling og udvalg")
+    p.add_argument("--udvalg", action="append", default=[], metavar="KODE",
+                   help="udvalgets forkortelse, fx SUU (kan gentages)")
+    p.add_argument("--fra", dest="date_from", help="svar fra denne dato (ÅÅÅÅ-MM-DD)")
+    p.add_argument("--til", dest="date_to", help="svar til og med denne dato")
+    p.add_argument("--samling", help="folketingsår og samling, fx 20231 (2023-24, 1. samling)")
+    p.add_argument("--minister", help="del af ministerens titel eller navn, fx sundhed")
+    p.add_argument("--type", dest="kinds", action="append", default=[], choices=sorted(FETCH_TYPES),
+                   help="spørgsmålstype (kan gentages)")
+    p.add_argument("--limit", type=int, default=None, help="højst så mange svar")
+    p.add_argument("--dry-run", action="store_true", help="vis hvad der ville blive hentet, og hent intet")
+    p.add_argument("--api", default=None, help=f"adressen på de åbne data (standard {ODA_API})")
+    p.add_argument("--pause", type=float, default=None, help="sekunder mellem to kald (standard 0,2)")
+    p.add_argument("--timeout", type=float, default=None, help="sekunder før et kald opgives (standard 30)")
+    p.add_argument("--quiet", action="store_true", help="ingen fremdriftslinje")
+
     p = sub.add_parser("serve", help="start webgrænsefladen (chat) på http://127.0.0.1",
                        description="Start chatten i browseren: spørg på dansk, læs ordrette citater med "
                                    "kilder. Bygger indekset fra corpus/ ved første start.")
@@ -132,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from rag import RagError
+    from rag import FetchError, RagError
 
     try:
         if args.command == "index":
@@ -145,6 +165,10 @@ def main(argv: list[str] | None = None) -> int:
             return _eval_self(args)
         if args.command == "eval-parse":
             return _eval_parse(args)
+        if args.command == "fetch":
+            from rag.fetch_cli import run_fetch
+
+            return run_fetch(args)
         if args.command == "bench":
             from rag.bench import main as bench_main
 
@@ -153,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
             from rag.web.serve import serve
 
             return serve(args)
+    except FetchError as exc:  # the open data could not be asked: a failure, not a usage error
+        print(f"Fejl: {exc}", file=sys.stderr)
+        return 1
     except RagError as exc:
         print(f"Fejl: {exc}", file=sys.stderr)
         return 2

@@ -141,6 +141,24 @@ class AbstentionSettings:
     unsure_below: float | None = None
 
 
+ODA_API = "https://oda.ft.dk/api"
+# `rag fetch --type` -> the question kind our citations use
+FETCH_TYPES = {"alm-del": "alm. del", "paragraf-20": "§ 20", "lovforslag": "L", "beslutningsforslag": "B",
+               "aktstykke": "aktstykke"}
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    """How `rag fetch` talks to the Folketing's open data service (ODA, OData 3.0, no key)."""
+
+    api: str = ODA_API  # a mirror, or a local stand-in in tests
+    timeout: float = 30.0  # seconds for one request
+    pause: float = 0.2  # seconds at least between two requests: a public service, not ours
+    retries: int = 3  # further tries after a time-out, a lost connection or a 5xx answer
+    backoff: float = 1.0  # seconds before the first retry, doubled for each next one
+    page_size: int = 100  # the service sends at most 100 records a call
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything `ask()` and the indexer can be told besides the question and the folders."""

@@ -33,3 +33,7 @@ class UnreadableFile(RagError):
 
 class ModelError(RagError):
     """The embedding model is missing, damaged or cannot run here."""
+
+
+class FetchError(RagError):
+    """The Folketing's open data service cannot be reached or answers with an error."""

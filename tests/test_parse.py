@@ -473,7 +473,8 @@ def test_meta_overrides_letter_fields() -> None:
     assert doc.url == meta["url"]
     assert doc.title == "Mit eget navn"
     assert doc.udvalg == "Socialudvalget"
-    assert doc.notes == ()
+    assert doc.notes == tuple(f"manifest.csv afviger fra teksten ({f}); manifest.csv er brugt"
+                              for f in ("dato", "minister", "udvalg")), "each disagreement is named"
     assert doc.sagsnr == "2024 - 7010" and doc.question == QUESTIONS["000_34fc68001cd04834.txt"]
 
 

@@ -31,7 +31,7 @@ from rag.ingest.layout import View, boilerplate, lines
 from rag.records import Document, Section
 from rag.text import DATE_IN_TEXT, file_stem, flat, shorten, strip_span
 
-__all__ = ["normalise_sagsnr", "parse_letter"]
+__all__ = ["normalise_sagsnr", "parse_letter", "titled"]
 
 # Where a heading may start: a line start, or right after the end of a sentence, a quote or a colon
 # (PDF extraction glues headings to the text before them).
@@ -151,7 +151,7 @@ def parse_letter(text: str, file: str, url: str | None = None) -> Document | Non
         answering_minister=people.answering_minister(head, signer_title),
         bilag=people.enclosures(text, after.end() if after else answer_end),
         preliminary=people.preliminary(heading, View.of(answer_text).text), url=url, notes=tuple(notes))
-    return _titled(doc)
+    return titled(doc)
 
 
 def _question_span(view: View, marks: _Markers) -> tuple[int, int] | None:
@@ -256,7 +256,8 @@ def _substantive(segment: str) -> bool:
     return len(re.findall(r"[a-zæøå]{3,}", segment)) >= 6
 
 
-def _titled(doc: Document) -> Document:
+def titled(doc: Document) -> Document:
+    """`doc` with the title its identity gives: 'Svar på SUU alm. del spm. 940'."""
     from dataclasses import replace
 
     what = f"spm. {doc.s_nr or doc.spm_nr}" if (doc.s_nr or doc.spm_nr is not None) else "spørgsmål"
