@@ -238,22 +238,10 @@ def find(index: Index, query_vector: np.ndarray | None, question: str, k: int,
             signals = confidence_features(c, scores, head)
             reranked = (head, scores)
     files = [f for f in named if index.rows_by_file[f]] + rest
-    documents = [RankedDocument(f, _passages_to_quote(index, f, _asked_with(index, f, query_vector) if f in named
-                                                      else query_vector, lexical, fused, settings, allowed),
+    documents = [RankedDocument(f, _passages_to_quote(index, f, query_vector, lexical, fused, settings, allowed),
                                 by_identifier=f in named)
                  for f in files[:k]]
     return SearchResult(documents, signals, c, reranked)
-
-
-def _asked_with(index: Index, file: str, query_vector: np.ndarray | None) -> np.ndarray | None:
-    """For a document the question names ("Hvad svarede ministeren på S 523?"), the question's vector
-    plus that of the MP's own question: a question that is mostly an identifier says little about
-    which passage answers, the printed question says what was asked."""
-    asked = [i for i in index.rows_by_file[file] if index.passages[i].kind == "question"]
-    if query_vector is None or not asked:
-        return query_vector
-    combined = query_vector + np.asarray(index.vectors[asked], dtype=np.float32).mean(axis=0)
-    return combined / (np.linalg.norm(combined) or 1.0)
 
 
 def _spread(cosines: dict[int, float], top: int = 50) -> float:
