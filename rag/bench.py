@@ -38,13 +38,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-STAGES = ("embed", "dense", "bm25", "fusion", "abstention", "evidence", "other")
+STAGES = ("embed", "dense", "bm25", "fusion", "rerank", "evidence", "other")
 STAGE_LABELS = {
     "embed": "forespørgsels-embedding",
     "dense": "dense søgning (FAISS)",
     "bm25": "BM25",
     "fusion": "fusion, gruppering, passager",
-    "abstention": "afholdelsestjek",
+    "rerank": "omrangering og sikkerhed (signaler for 30 dokumenter)",
     "evidence": "evidenssætninger",
     "other": "andet",
     "total": "ask() i alt",
