@@ -27,8 +27,6 @@ DEV = [(folder, json.loads(line)) for folder in ("dev", "dev2", "dev3")
 # Printed values the parser cannot read, and why. Everything else in dev/ and dev2/ must be right.
 KNOWN_MISSES = {
     ("S_S-503_polspy971780.txt", "sagsnr"): "labels and values run together on one line in polspy's copy",
-    ("TRU_163_ft20211-2518145.txt", "sagsnr"): "printed with no label at all",
-    ("L207_6_ft20211-2627041.txt", "sagsnr"): "printed with no label at all",
     ("EUU_10_ft20041-137834.txt", "sagsnr"): "the whole letter on two lines: labels and values interleaved",
     ("EUU_10_ft20041-137834.txt", "date"): "the whole letter on two lines: the cover's date is not told apart",
     **{("SUU_43_ft20072-516924.txt", field): "a fragment: no heading, no number, half the text mis-encoded"

@@ -128,6 +128,8 @@ def parse_letter(text: str, file: str, url: str | None = None) -> Document | Non
     header = labels.header_values(text, exclude=([q_span] if q_span else []) + answer_spans)
     notes += header.notes
     sagsnr, doknr = header.values.get("sagsnr"), header.values.get("doknr")
+    if sagsnr is None:
+        sagsnr = labels.unlabelled_sagsnr(text, exclude=([q_span] if q_span else []) + answer_spans)
     cover = (0, q_span[0]) if q_span else None
     after = people.signoff(text, answer_end) or people.signoff(text, 0)
     signer, signer_title, acting = people.signature(text, after.end() if after else answer_end, cover)

@@ -110,6 +110,21 @@ def header_values(text: str, exclude: Sequence[tuple[int, int]] = ()) -> Header:
     return header
 
 
+# The ministries' journal numbers, "2022-5074" / "2023 - 3926", on a line of their own
+_JOURNAL_LINE = re.compile(r"(?:19|20)\d{2}\s?-\s?\d{3,6}")
+
+
+def unlabelled_sagsnr(text: str, exclude: Sequence[tuple[int, int]] = ()) -> str | None:
+    """A case number printed with no label: a line outside `exclude` that holds only a journal number
+    ("2022-5074" under the letter's date). On the 129 development letters every such line was the
+    letter's case number."""
+    for s, e in _outside(text, exclude):
+        line = text[s:e].replace("*", "").strip()
+        if _JOURNAL_LINE.fullmatch(line):
+            return line
+    return None
+
+
 def _outside(text: str, exclude: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
     """The lines of `text`, less what lies in the `exclude` spans (a letter on one line keeps its header)."""
     out = []
