@@ -51,8 +51,9 @@ def _letter_with_markup(corpus: Path) -> None:
     (corpus / "999_markup.txt").write_text(text, encoding="utf-8")
 
 
-def _start(index_dir: Path) -> tuple[object, str]:
-    """The app over `index_dir` on a free local port, warmed up as `rag serve` does before it listens."""
+def _serving(index_dir: Path) -> Iterator[str]:
+    """The app over `index_dir` on a free local port, warmed up as `rag serve` does before it listens;
+    yields its address and stops it afterwards."""
     from rag import Settings
     from rag.web.access import Access
     from rag.web.app import build_app
@@ -63,17 +64,16 @@ def _start(index_dir: Path) -> tuple[object, str]:
         port = int(s.getsockname()[1])
     ask("kommuner", k=1, index_dir=index_dir)
     demo = build_app(Settings(index_dir=index_dir))
-    return demo, launch(demo, Access("127.0.0.1"), port, block=False)
+    try:
+        yield launch(demo, Access("127.0.0.1"), port, block=False)
+    finally:
+        demo.close(verbose=False)
 
 
 @pytest.fixture(scope="module")
 def app_url(real_index: Path) -> Iterator[str]:
     """The app over corpus/ indexed with the real model (the abstention threshold is calibrated for it)."""
-    demo, url = _start(real_index)
-    try:
-        yield url
-    finally:
-        demo.close(verbose=False)  # type: ignore[attr-defined]
+    yield from _serving(real_index)
 
 
 @pytest.fixture(scope="module")
@@ -84,11 +84,7 @@ def markup_app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     shutil.copytree(CORPUS, corpus)
     _letter_with_markup(corpus)
     build([corpus], folder / "index")
-    demo, url = _start(folder / "index")
-    try:
-        yield url
-    finally:
-        demo.close(verbose=False)  # type: ignore[attr-defined]
+    yield from _serving(folder / "index")
 
 
 @pytest.fixture(scope="module")
@@ -310,11 +306,7 @@ MANY = "Hvad har ministrene sagt om afskaffelsen af store bededag?"
 
 @pytest.fixture(scope="module")
 def s20_app_url(real_s20_index: Path) -> Iterator[str]:
-    demo, url = _start(real_s20_index)
-    try:
-        yield url
-    finally:
-        demo.close(verbose=False)  # type: ignore[attr-defined]
+    yield from _serving(real_s20_index)
 
 
 @pytest.fixture
