@@ -39,12 +39,10 @@ class Candidates:
     unknown_terms: float  # share of the question's terms the corpus never uses
     spread: float = 0.0  # best passage cosine minus the mean of the best 50 (over all passages)
 
-    def column(self, name: str) -> np.ndarray:
-        return self.x[:, FEATURES.index(name)]
-
 
 def candidates(index: Index, query_vector: np.ndarray | None, lexical: np.ndarray | None, question: str,
-               files: list[str], allowed: np.ndarray | None, spread: float = 0.0) -> Candidates:
+               files: list[str], allowed: np.ndarray | None, spread: float = 0.0,
+               lexical_weight: float = 0.03) -> Candidates:
     """Features of `files` for `question`. `lexical` holds every passage's BM25 score for the question
     (0 where not `allowed`); cosines are computed for the candidates' passages only."""
     if lexical is None:
@@ -90,7 +88,7 @@ def candidates(index: Index, query_vector: np.ndarray | None, lexical: np.ndarra
             _minister(ministers, question, doc),
             _period(period, doc),
             float(doc.preliminary),
-            float((cos + 0.03 * bm / peak).max()),  # the linear fusion that ranked documents before
+            float((cos + lexical_weight * bm / peak).max()),  # the linear fusion that ranked documents before
             max(missing, default=0.0) / unseen,
             sum(missing) / total,
             float(len(missing)),

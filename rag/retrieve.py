@@ -232,7 +232,8 @@ def find(index: Index, query_vector: np.ndarray | None, question: str, k: int,
     if rest and settings.rerank_depth > 0:
         with stage("rerank"):
             head = rest[:settings.rerank_depth]
-            c = candidates(index, query_vector, lexical, question, head, allowed, _spread(cosines))
+            c = candidates(index, query_vector, lexical, question, head, allowed, _spread(cosines),
+                           settings.lexical_weight)
             head, scores = rerank(c, settings.ranking)
             rest = head + rest[settings.rerank_depth:]
             signals = confidence_features(c, scores, head)

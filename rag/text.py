@@ -34,10 +34,15 @@ def capitalised(s: str) -> str:
     return s[:1].upper() + s[1:]
 
 
+def clip(s: str, limit: int = 60) -> str:
+    """`s` on one line, cut to `limit` characters with '…' where it was cut."""
+    s = flat(s)
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
 def shorten(s: str, limit: int = 60) -> str:
     """`s` on one line, quoted, cut to `limit` characters: for notes about unreadable values."""
-    s = flat(s)
-    return repr(s if len(s) <= limit else s[: limit - 1] + "…")
+    return repr(clip(s, limit))
 
 
 # ---------------------------------------------------------------------------

@@ -69,7 +69,8 @@ def fetch_answers(dest: Path, wanted: Wanted, settings: FetchSettings | None = N
                 break
             label = answer.title[:60] or f"dokument {answer.dokument_id}"
             here = known.get(answer.dokument_id)
-            if here and not dry_run and _same_file(here, answer) and _matches_row(here[1], wanted):
+            if here and not dry_run and unchanged(*here, answer) and _matches(here[1].get("spm_type", ""),
+                                                                               here[1].get("udvalg_kode", ""), wanted):
                 summary.unchanged.append(_relative(dest, here[0] / here[1]["file"]))
                 taken += 1
                 bar.update(1)
@@ -79,7 +80,7 @@ def fetch_answers(dest: Path, wanted: Wanted, settings: FetchSettings | None = N
             except FetchError as exc:
                 summary.failed.append((label, str(exc)))
                 continue
-            if not _matches(answer, wanted):
+            if not _matches(answer.kind, answer.udvalg_kode, wanted):
                 continue
             taken += 1
             bar.update(1)
@@ -99,7 +100,7 @@ def fetch_answers(dest: Path, wanted: Wanted, settings: FetchSettings | None = N
 def _download(client: OdaClient, dest: Path, folder: Path, name: str, answer: OdaAnswer, summary: FetchSummary,
               label: str) -> None:
     rows = read_manifest(folder)
-    if unchanged(folder, name, answer, rows):
+    if unchanged(folder, rows.get(name), answer):
         summary.unchanged.append(_relative(dest, folder / name))
         return
     if not answer.fil_url:
@@ -120,16 +121,11 @@ def _download(client: OdaClient, dest: Path, folder: Path, name: str, answer: Od
     summary.fetched.append(_relative(dest, folder / name))
 
 
-def _matches(answer: OdaAnswer, wanted: Wanted) -> bool:
-    if wanted.kinds and answer.kind not in wanted.kinds:
+def _matches(kind: str, udvalg_kode: str, wanted: Wanted) -> bool:
+    """Does an answer of this kind and committee pass the filters the open data could not apply?"""
+    if wanted.kinds and kind not in wanted.kinds:
         return False
-    return not wanted.udvalg or answer.udvalg_kode.upper() in {u.upper() for u in wanted.udvalg}
-
-
-def _matches_row(row: dict[str, str], wanted: Wanted) -> bool:
-    if wanted.kinds and row.get("spm_type", "") not in wanted.kinds:
-        return False
-    return not wanted.udvalg or row.get("udvalg_kode", "").upper() in {u.upper() for u in wanted.udvalg}
+    return not wanted.udvalg or udvalg_kode.upper() in {u.upper() for u in wanted.udvalg}
 
 
 def _known(dest: Path) -> dict[int, tuple[Path, dict[str, str]]]:
@@ -142,12 +138,6 @@ def _known(dest: Path) -> dict[int, tuple[Path, dict[str, str]]]:
             if row.get("oda_dokument_id", "").isdigit():
                 out[int(row["oda_dokument_id"])] = (manifest.parent, row)
     return out
-
-
-def _same_file(here: tuple[Path, dict[str, str]], answer: OdaAnswer) -> bool:
-    folder, row = here
-    return ((folder / row["file"]).is_file() and row.get("oda_fil_id") == str(answer.fil_id or "")
-            and row.get("oda_fil_opdateret") == answer.fil_updated)
 
 
 def _relative(dest: Path, path: Path) -> str:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from rag.errors import FetchError
 from rag.fetch.oda import OdaClient, datetime_literal, string_literal
 from rag.text import flat
 
@@ -120,8 +121,6 @@ def candidates(client: OdaClient, lookups: Lookups, wanted: Wanted) -> list[OdaA
     oldest first, before the per-answer filters (kind, committee of the case)."""
     svar = lookups.id_of("Dokumenttype", "type", "Svar")
     if svar is None:
-        from rag.errors import FetchError
-
         raise FetchError("De åbne data kender ingen dokumenttype 'Svar'.")
     start, end = wanted.date_from, wanted.date_to
     if wanted.samling:
@@ -151,8 +150,6 @@ def candidates(client: OdaClient, lookups: Lookups, wanted: Wanted) -> list[OdaA
 
 def _samling_dates(client: OdaClient, samling: str, start: date | None, end: date | None
                    ) -> tuple[date | None, date | None]:
-    from rag.errors import FetchError
-
     row = next(client.rows("Periode", filter=f"kode eq {string_literal(samling)}", limit=1), None)
     if row is None:
         raise FetchError(f"De åbne data kender ingen samling '{samling}' (skriv fx 20231 for 2023-24, 1. samling).")

@@ -83,10 +83,10 @@ def write_manifest(folder: Path, rows: dict[str, dict[str, str]]) -> None:
     write_atomic(folder / MANIFEST, out.getvalue().encode("utf-8"))
 
 
-def unchanged(folder: Path, name: str, answer: OdaAnswer, rows: dict[str, dict[str, str]]) -> bool:
-    """Is this answer's file already here, as the open data has it now (same file, same update time)?"""
-    row = rows.get(name)
-    return (row is not None and (folder / name).is_file() and row.get("oda_fil_id") == str(answer.fil_id or "")
+def unchanged(folder: Path, row: dict[str, str] | None, answer: OdaAnswer) -> bool:
+    """Is the file of manifest `row` in `folder` this answer's, as the open data has it now (same file,
+    same update time)?"""
+    return (row is not None and (folder / row["file"]).is_file() and row.get("oda_fil_id") == str(answer.fil_id or "")
             and row.get("oda_fil_opdateret") == answer.fil_updated)
 
 

@@ -165,11 +165,6 @@ def _keys(line: str) -> list[str]:
     return keys
 
 
-def _key(label: str) -> str | None:
-    m = _LABEL_ANY.match(label.strip())
-    return next((k for k in _LABELS if m[k]), None) if m else None
-
-
 def _assign_waiting(line: str, waiting: list[str], found: dict[str, str], notes: list[str], in_order: bool) -> None:
     """Give `line` to a waiting label: in a block of labels, the first whose value it looks like (the
     labels before it stayed empty); else the label just above it. A glued value line ("5. maj 2014Asyl-

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from rag import Answer, Filters, RagError, Settings, answer_csv, answer_markdown, ask, describe_index, timeline
+from rag.text import clip
 from rag.web.render import answer_messages, error_html, esc, index_summary, no_answer_html, searching_html
 from rag.web.timeline import TIMELINE_JS, timeline_html
 
@@ -131,13 +132,8 @@ def share_link(question: str, params: Mapping[str, str]) -> str:
 def share_html(question: str, params: Mapping[str, str]) -> str:
     link = share_link(question, params)
     return (f'<p class="rag-share">Del spørgsmålet: <a class="rag-share-link" href="{esc(link)}">'
-            f'{esc(_shorten(question, 60))}</a> '
+            f'{esc(clip(question, 60))}</a> '
             f'<button type="button" class="rag-copy rag-copy-link">Kopiér link</button></p>')
-
-
-def _shorten(text: str, n: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def api_answer(question: str, k: int = 5, date_from: str = "", date_to: str = "", minister: str = "",

@@ -10,12 +10,11 @@ so each can be pointed at, for one answer as for fifty.
 
 from __future__ import annotations
 
-import html
 from datetime import date
 
 from rag import Answer, Hit, quote_for_copy
-from rag.text import capitalised, danish_date, flat
-from rag.web.render import copy_button
+from rag.text import capitalised, clip, danish_date, flat
+from rag.web.render import copy_button, esc
 
 WIDTH, LEFT, RIGHT, LANE, TOP, AXIS = 900, 230, 24, 30, 12, 34
 MAX_LANES = 10
@@ -44,10 +43,6 @@ element.addEventListener('keydown', (e) => {
   if (mark && (e.key === 'Enter' || e.key === ' ')) { e.preventDefault(); show(mark); }
 });
 """
-
-
-def esc(text: str) -> str:
-    return html.escape(text, quote=True)
 
 
 def who(hit: Hit) -> str:
@@ -129,7 +124,7 @@ def _svg(dated: list[tuple[int, Hit]], lanes: dict[str, int]) -> str:
         y = TOP + lane * LANE + LANE / 2
         out.append(f'<line class="rag-tl-lane" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y}" y2="{y}"/>')
         out.append(f'<text class="rag-tl-label" x="{LEFT - 8}" y="{y + 4}" text-anchor="end" '
-                   f'fill="{PALETTE[lane % len(PALETTE)]}">{esc(_short(_lane_label(lanes, lane), 26))}</text>')
+                   f'fill="{PALETTE[lane % len(PALETTE)]}">{esc(clip(_lane_label(lanes, lane), 26))}</text>')
     axis_y = TOP + n_lanes * LANE + 4
     out.append(f'<line class="rag-tl-axis" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{axis_y}" y2="{axis_y}"/>')
     for tick, label in _ticks(first, last):
@@ -185,5 +180,3 @@ def _item(i: int, hit: Hit, lanes: dict[str, int]) -> str:
             f"{copy_button(quote_for_copy(hit))}</p></li>")
 
 
-def _short(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
