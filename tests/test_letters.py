@@ -37,9 +37,9 @@ KNOWN_MISSES = {
     ("TRU_144_ft20091-762408.txt", "doknr"): "doc id and case number glued with nothing between: '927053004-u18-1346'",
     ("UFU_62_ft20231-2815894.txt", "answer_found"): "the answer ends in a table of numbers, cut at its first cells",
     ("UFU_62_ft20231-2815894.txt", "kind"): "prints 'Aktstykke spørgsmål' for an alm. del question",
-    **{("TRU_325_ft20072-543031.txt", field): "the letter on one line, no heading: 'Dato: … Fil-navn: TRU spm. 325 |'"
-       for field in ("recognized", "number", "question_found", "answer_found", "kind", "udvalg", "sagsnr", "date",
-                     "asker")},
+    # read as a partial letter (header fields only): its question is quoted in mis-decoded marks
+    **{("TRU_325_ft20072-543031.txt", field): "no heading, the question quoted in mis-decoded marks ('â€…â€')"
+       for field in ("question_found", "answer_found", "asker")},
 }
 TARGETS = {"recognized": 0.95, "number": 0.95, "citation_number": 0.95, "answer_found": 0.95, "sagsnr": 0.90,
            "date": 0.90}
@@ -51,6 +51,16 @@ def test_every_field_of_every_dev_letter(folder: str, gold: dict) -> None:
     score_letter(read_document(LETTERS / folder / gold["file"]), gold, scores)
     misses = [(name, want, got) for file, name, want, got in scores.misses if (file, name) not in KNOWN_MISSES]
     assert not misses, f"{gold['file']}: (field, gold, parsed): {misses}"
+
+
+def test_every_known_miss_is_still_missed() -> None:
+    """A miss that is fixed leaves KNOWN_MISSES, so the list says what the parser cannot do today."""
+    missed = set()
+    for folder, gold in DEV:
+        scores = Scores()
+        score_letter(read_document(LETTERS / folder / gold["file"]), gold, scores)
+        missed |= {(file, name) for file, name, _, _ in scores.misses}
+    assert not set(KNOWN_MISSES) - missed, sorted(set(KNOWN_MISSES) - missed)
 
 
 # What the held-out letters scored when last reported (BENCHMARKS.md, "Parsing real letters"). Where
@@ -97,7 +107,7 @@ def test_no_letterhead_or_footer_in_a_question_or_answer(folder: str) -> None:
         doc = read_document(file)
         for s in doc.sections:
             m = NOT_PROSE.search(doc.text[s.start:s.end])
-            if m and s.kind in ("question", "answer"):
+            if m and (s.kind in ("question", "answer") or doc.kind == "letter"):
                 found.append((file.name, s.kind, m.group(0)))
     assert not found, found
 

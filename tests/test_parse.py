@@ -370,6 +370,37 @@ def test_not_a_letter_is_plain_text() -> None:
     assert doc.spm_nr is None and doc.question is None and doc.answer is None
 
 
+_NO_HEADING = ("Transportministeriet Dato:      3. marts 2011 Kontor:   Vejkontoret J.nr.:      2010-1234-56 "
+               "Fil-navn:      TRU spm. 412\n|\n{body}\nMed venlig hilsen\nHans Christian Schmidt\n")
+
+
+def test_a_letter_without_a_question_heading_keeps_the_fields_it_prints() -> None:
+    body = "Jeg henviser til min besvarelse af spørgsmål 65, som udvalget fik i marts. Det gælder også for færgerne."
+    text = _NO_HEADING.format(body=body)
+    doc = parse_letter(text, "brev.txt")
+    assert (doc.kind, doc.spm_nr, doc.udvalg_kode, doc.spm_type) == ("letter", 412, "TRU", "alm. del")
+    assert (doc.sagsnr, doc.dato, doc.question, doc.answer) == ("2010-1234-56", date(2011, 3, 3), None, None)
+    start = text.index("Jeg henviser")
+    assert doc.sections == (Section("body", start, start + len(body)),)  # no letterhead, no signature
+    assert doc.notes[0] == "spørgsmålet kunne ikke findes i brevet; teksten er indekseret som ét afsnit"
+
+
+def test_a_letter_without_a_question_heading_still_has_its_answer_after_svar() -> None:
+    text = ("Transportministeriet\nDato: 3. marts 2011\nJ.nr.: 2010-1234-56\n\nMinisteren bedes oplyse, hvad "
+            "færgerne til småøerne koster om året.\nSvar:\nDe koster 40 mio. kr. om året.\nMed venlig hilsen\n")
+    url = "https://www.ft.dk/samling/20101/almdel/tru/spm/412/svar/123/456/index.htm"
+    doc = letter.parse_letter(text, "brev.txt", url)
+    assert (doc.kind, doc.spm_nr, doc.udvalg_kode, doc.dato) == ("letter", 412, "TRU", date(2011, 3, 3))
+    assert doc.answer == "De koster 40 mio. kr. om året." and [s.kind for s in doc.sections] == ["body", "answer"]
+    assert doc.text[doc.sections[0].start:doc.sections[0].end].endswith("småøerne koster om året.")
+    assert letter.parse_letter(text, "brev.txt") is None  # no number anywhere: not known to be a letter
+
+
+def test_a_number_alone_does_not_make_a_letter() -> None:
+    text = "Notat om TRU spm. 412\n\nDer blev talt om færgerne og om, hvad de koster for kommunerne.\n"
+    assert parse_letter(text, "notat.txt").kind == "text"
+
+
 def test_letter_cut_before_its_answer_is_still_a_letter() -> None:
     text = _seed000().split("**Svar:**")[0]
     doc = parse_letter(text, "000.txt")

@@ -22,7 +22,7 @@ letter gives None.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rag.ingest import letter_fields as fields
 from rag.ingest import letter_header as labels
@@ -113,7 +113,7 @@ def parse_letter(text: str, file: str, url: str | None = None) -> Document | Non
     v = view.text
     marks = _markers(v)
     if marks is None:
-        return None
+        return _partial(view, file, url)
     notes: list[str] = []
     head = v[:marks.question.start() if marks.question else marks.answer_start]
     q_span = _question_span(view, marks)
@@ -122,27 +122,60 @@ def parse_letter(text: str, file: str, url: str | None = None) -> Document | Non
         answer_spans = []  # no "Svar" heading: a few letters after the question are not an answer
     if not answer_spans:
         notes.append("svarets tekst mangler")
-    ident = fields.identity(view, head, marks.question.group(0) if marks.question else "", url)
+    sections = ([Section("question", *q_span)] if q_span else []) + [Section("answer", s, e) for s, e in answer_spans]
+    doc = _document(view, file, url, head, marks.question.group(0) if marks.question else "", sections,
+                    answer_end, notes)
+    return titled(doc)
+
+
+def _partial(view: View, file: str, url: str | None) -> Document | None:
+    """A letter whose question cannot be found (no heading, no opening the parser knows): the
+    fields it prints where no layout needs knowing (stamp lines, labelled header values, an ft.dk
+    address, the lines before its first sentence), its answer when a "Svar" heading exists, else its
+    prose as one body section. None unless it shows a question number and a labelled date or case
+    number (or an address): without them it is not known to be an answer letter."""
+    v = view.text
+    head_end = next((s for s, e in lines(v) if boilerplate(v[s:e]) is None and _substantive(v[s:e])), len(v))
+    answer = next((m for m in _ANSWER.finditer(v) if m.start() >= head_end), None)
+    spans, answer_end = _answer_spans(view, answer.end() if answer else head_end)
+    sections = [Section("answer" if answer else "body", s, e) for s, e in spans]
+    before = view.span(head_end, answer.start()) if answer else (0, 0)
+    if before[1] > before[0]:  # the prose before "Svar" (most likely the question) is kept as body
+        sections.insert(0, Section("body", *before))
+    notes = ["spørgsmålet kunne ikke findes i brevet" + ("" if answer else "; teksten er indekseret som ét afsnit")]
+    doc = _document(view, file, url, v[:head_end], "", sections, answer_end, notes)
+    known = doc.spm_nr is not None or doc.s_nr is not None
+    printed = doc.dato is not None or doc.sagsnr is not None or url is not None or doc.samling is not None
+    return titled(doc) if known and printed and spans else None
+
+
+def _document(view: View, file: str, url: str | None, head: str, question_marker: str, sections: list[Section],
+              answer_end: int, notes: list[str]) -> Document:
+    """The letter's fields around its located sections (`head`: the view's text before the question)."""
+    text = view.original
+    spans = [(s.start, s.end) for s in sections]
+    q_span = next(((s.start, s.end) for s in sections if s.kind == "question"), None)
+    answer_spans = [(s.start, s.end) for s in sections if s.kind == "answer"]
+    ident = fields.identity(view, head, question_marker, url)
     if ident.number is None:
-        notes.append("spørgsmålets nummer står ikke i brevet")
-    header = labels.header_values(text, exclude=([q_span] if q_span else []) + answer_spans)
-    notes += header.notes
+        notes = notes + ["spørgsmålets nummer står ikke i brevet"]
+    header = labels.header_values(text, exclude=spans)
+    notes = notes + header.notes
     sagsnr, doknr = header.values.get("sagsnr"), header.values.get("doknr")
     if sagsnr is None:
-        sagsnr = labels.unlabelled_sagsnr(text, exclude=([q_span] if q_span else []) + answer_spans)
+        sagsnr = labels.unlabelled_sagsnr(text, exclude=spans)
     cover = (0, q_span[0]) if q_span else None
     after = people.signoff(text, answer_end) or people.signoff(text, 0)
     signer, signer_title, acting = people.signature(text, after.end() if after else answer_end, cover)
     answer_text = "\n\n".join(text[s:e] for s, e in answer_spans)
-    dato = fields.letter_date(view, header.values.get("dato"), ([q_span] if q_span else []) + answer_spans)
+    dato = fields.letter_date(view, header.values.get("dato"), spans)
     asked, asked_raw = fields.asked_date(head, dato)
     if asked is None and asked_raw:
         notes.append(f"spørgsmålets dato kunne ikke læses: {shorten(asked_raw)}")
     if dato is None and header.values.get("dato"):
         notes.append(f"brevets dato kunne ikke læses: {shorten(header.values['dato'])}")
-    sections = ([Section("question", *q_span)] if q_span else []) + [Section("answer", s, e) for s, e in answer_spans]
     heading = "\n".join(fields.stamp_lines(text)) + "\n" + head
-    doc = Document(
+    return Document(
         file=file, kind="letter", text=text, title="", sections=tuple(sections),
         sagsnr=flat(sagsnr) if sagsnr else None, sagsnr_norm=normalise_sagsnr(sagsnr) if sagsnr else None,
         doknr=doknr, dato=dato, udvalg=ident.udvalg, udvalg_kode=ident.udvalg_kode, asked_date=asked,
@@ -153,7 +186,6 @@ def parse_letter(text: str, file: str, url: str | None = None) -> Document | Non
         answering_minister=people.answering_minister(head, signer_title),
         bilag=people.enclosures(text, after.end() if after else answer_end),
         preliminary=people.preliminary(heading, View.of(answer_text).text), url=url, notes=tuple(notes))
-    return titled(doc)
 
 
 def _question_span(view: View, marks: _Markers) -> tuple[int, int] | None:
@@ -260,8 +292,6 @@ def _substantive(segment: str) -> bool:
 
 def titled(doc: Document) -> Document:
     """`doc` with the title its identity gives: 'Svar på SUU alm. del spm. 940'."""
-    from dataclasses import replace
-
     what = f"spm. {doc.s_nr or doc.spm_nr}" if (doc.s_nr or doc.spm_nr is not None) else "spørgsmål"
     where = " ".join(x for x in (doc.udvalg_kode, doc.sag or (doc.spm_type if doc.spm_type != "§ 20" else None))
                      if x)
