@@ -26,9 +26,6 @@ DEV = [(folder, json.loads(line)) for folder in ("dev", "dev2", "dev3")
        for line in (LETTERS / folder / "gold.jsonl").read_text(encoding="utf-8").splitlines()]
 # Printed values the parser cannot read, and why. Everything else in dev/ and dev2/ must be right.
 KNOWN_MISSES = {
-    ("S_S-503_polspy971780.txt", "sagsnr"): "labels and values run together on one line in polspy's copy",
-    ("EUU_10_ft20041-137834.txt", "sagsnr"): "the whole letter on two lines: labels and values interleaved",
-    ("EUU_10_ft20041-137834.txt", "date"): "the whole letter on two lines: the cover's date is not told apart",
     **{("SUU_43_ft20072-516924.txt", field): "a fragment: no heading, no number, half the text mis-encoded"
        for field in ("recognized", "number", "question_found", "answer_found", "kind")},
     ("B78_9_ft20051-263463.txt", "kind"): "a four-line fragment: the bill is named only in its address",

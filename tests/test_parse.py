@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag.ingest import letter
+from rag.ingest import letter, letter_header
 from rag.ingest import parse as parse_module
 from rag.ingest.letter import normalise_sagsnr
 from rag.ingest.parse import parse_document
@@ -342,6 +342,17 @@ def test_header_labels_and_values_in_separate_columns() -> None:
     assert doc.notes == ()
 
 
+@pytest.mark.parametrize(("line", "values"), [
+    ("Udenrigsministeriet Bilag Sag/ID Nr. Enhed Dato 2022 - 8657 SP 21. februar 2022 Svar på spørgsmål",
+     {"sagsnr": "2022 - 8657", "dato": "21. februar 2022"}),  # the Bilag cell is empty
+    ("Bilag Journalnummer Kontor 1 400.C.2-0 EUK 7. januar 2005 Under henvisning til", {"sagsnr": "400.C.2-0"}),
+    ("Dato J.nr. 7. januar 2005 2004-1234", {"dato": "7. januar 2005", "sagsnr": "2004-1234"}),
+    ("Enhed Kontor Dato Socialkontoret SK 3. maj 2019", {"dato": "3. maj 2019"}),
+])
+def test_a_row_of_labels_and_its_row_of_values_on_one_line(line: str, values: dict[str, str]) -> None:
+    assert letter_header.header_values(line).values == values
+
+
 def test_header_value_on_the_label_line() -> None:
     text = _seed000().replace("**Sagsnr.**  \n2024 - 7010", "Sagsnr.: 2024-7010")
     text = text.replace("**Dato**  \n20-10-2024", "Dato: 20. oktober 2024")
@@ -394,6 +405,16 @@ def test_a_letter_without_a_question_heading_still_has_its_answer_after_svar() -
     assert doc.answer == "De koster 40 mio. kr. om året." and [s.kind for s in doc.sections] == ["body", "answer"]
     assert doc.text[doc.sections[0].start:doc.sections[0].end].endswith("småøerne koster om året.")
     assert letter.parse_letter(text, "brev.txt") is None  # no number anywhere: not known to be a letter
+
+
+def test_a_heading_after_ad_in_the_middle_of_a_line() -> None:
+    text = ("UDENRIGSMINISTERIET Den 6. januar 2005 Ad EUU alm. del - Spørgsmål 10 af 13. december 2004 "
+            "”Idet der henvises til pressemeddelelsen, bedes regeringen oplyse sine overvejelser.” "
+            "Svar: Regeringen har besluttet at åbne en ambassade.")
+    doc = parse_letter(text, "brev.txt")
+    assert (doc.spm_nr, doc.udvalg_kode, doc.spm_type) == (10, "EUU", "alm. del")
+    assert doc.question == "Idet der henvises til pressemeddelelsen, bedes regeringen oplyse sine overvejelser."
+    assert doc.answer == "Regeringen har besluttet at åbne en ambassade."
 
 
 def test_a_number_alone_does_not_make_a_letter() -> None:

@@ -36,14 +36,16 @@ __all__ = ["normalise_sagsnr", "parse_letter", "titled"]
 # Where a heading may start: a line start, or right after the end of a sentence, a quote or a colon
 # (PDF extraction glues headings to the text before them).
 _AFTER = r"(?:(?<=\n)|^|(?<=[.:?!”\"»)])\s?)"
-_HEADING = (r"(?P<marker>(?:(?:[A-ZÆØÅ]{2,4}\s*[–-]?\s*(?:[LB]\s?\d{1,3}|alm\.?\s*del)\s+|§\s?\d+\s+)[Ss]|S)pørgsmål"
+_HEADING = (r"(?P<marker>(?:Ad\s+)?"
+            r"(?:(?:[A-ZÆØÅ]{2,4}\s*[–-]?\s*(?:[LB]\s?\d{1,3}|alm\.?\s*del)\s*[–-]?\s*|§\s?\d+\s+)[Ss]|S)pørgsmål"
             r"(?:\s*nr\.?)?\s*(?:S\s?)?\d{0,4}(?:\s*\([^()\n]{1,40}\))?"
             # the case after the number: "Spørgsmål nr. 4 KOM (2013) 0173"
             r"(?:\s+(?:ad\s+)?(?:KOM\s*\(\d{4}\)\s*\d{1,4}|[LB]\s?\d{1,3}|alm\.\s*del))?"
             r"(?:\s+(?:til|ad|fra|af)\s+[^:\n”\"»]{1,100})?)"
             r"\s*(?::|(?=\n)|(?=[”\"»“„])|(?=\s[A-ZÆØÅ][a-zæøå]))")
 _QUESTION = re.compile(
-    _AFTER + _HEADING
+    # "Ad" ("re:") marks a heading wherever it stands: "Den 6. januar 2005 Ad EUU alm. del - Spørgsmål 10"
+    r"(?:" + _AFTER + r"|(?<=\s)(?=Ad\s))" + _HEADING
     # a heading glued to the word before it: "…tiludenrigsministerenSpørgsmål 140:”Ministeren …"
     + r"|(?<=[a-zæøå])(?P<glued>Spørgsmål(?:\s*nr\.?)?\s*\d{1,4}\s*:)"
     + r"|(?P<following>(?i:følgende\s+spørgsmål|besvarelse\s+af\s+spørgsmål)(?:\s*nr\.?\s*\d+)?\s*:\s*)(?=[”\"»“„'’])")

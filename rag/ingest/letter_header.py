@@ -88,6 +88,7 @@ def header_values(text: str, exclude: Sequence[tuple[int, int]] = ()) -> Header:
         if waiting:
             _assign_waiting(line, waiting, found, header.notes, in_order)
             continue
+        _label_row(line, found)
         for m in _LABEL_ANY.finditer(line):
             key = next(k for k in _LABELS if m[k])
             if key in found:
@@ -108,6 +109,37 @@ def header_values(text: str, exclude: Sequence[tuple[int, int]] = ()) -> Header:
         if key in _NAMES and key not in found:
             header.notes.append(f"{_NAMES[key]} står i brevhovedet uden værdi")
     return header
+
+
+# A table's row of labels and its row of values flattened onto one line, as PDF extraction leaves
+# them: "Bilag Sag/ID Nr. Enhed Dato 2022 - 8657 SP 21. februar 2022" (the Bilag cell is empty).
+_ROW_LABEL = (r"(?:Bilag|Sag\s?/\s?ID(?:\s?Nr\.?)?|Sags?\.?\s?nr\.?|J\.\s?nr\.?|Journal(?:nummer|\s?nr\.?)|Enhed|"
+              r"Kontor|Dato|Dok\.?\s?nr\.?|Sagsbeh(?:andler)?\.?|Initialer)")
+_LABEL_ROW = re.compile(rf"(?<!\S)(?:{_ROW_LABEL}\s+)+{_ROW_LABEL}\s+(?=\S)")
+
+
+def _label_row(line: str, found: dict[str, str]) -> None:
+    """Values of a flattened row of labels: each typed label (case number, document number, date)
+    takes the first value after the row that looks like one, in the row's order; the untyped
+    labels' values (Enhed, Kontor) are passed over."""
+    m = _LABEL_ROW.search(line)
+    if m is None:
+        return
+    keys = [next((k for k in ("sagsnr", "doknr", "dato") if re.fullmatch(_LABELS[k], flat(w).lower().rstrip(".:"))),
+                 None) for w in re.findall(_ROW_LABEL, m.group(0))]
+    zone, pos = line[m.end():m.end() + 120], 0
+    for key in keys:
+        if key is None or key in found:
+            continue
+        if key == "dato":
+            value = DATE_IN_TEXT.search(zone, pos)
+        else:
+            value = next((v for v in _VALUE[key].finditer(zone, pos) if not DATE_IN_TEXT.match(zone, v.start())
+                          and (len(re.findall(r"\d", v.group(0))) >= 5 or re.search(r"\d[-./]\s?\w", v.group(0)))),
+                         None)
+        if value:
+            found[key] = value.group(0).strip(" .,")
+            pos = value.end()
 
 
 # The ministries' journal numbers, "2022-5074" / "2023 - 3926", on a line of their own
