@@ -353,6 +353,15 @@ def test_a_row_of_labels_and_its_row_of_values_on_one_line(line: str, values: di
     assert letter_header.header_values(line).values == values
 
 
+@pytest.mark.parametrize(("text", "sagsnr"), [
+    ("Vor ref.: 2019-12345", "2019-12345"), ("Jour.nr. 2008-3211", "2008-3211"), ("Sagsnummer: 21/04567", "21/04567"),
+    ("Ref.: 2020-7788", "2020-7788"), ("Vor j.nr.\n2011-456-0012", "2011-456-0012"), ("Sags-id: 2345678", "2345678"),
+    ("Deres ref.: 123456\nVores ref.: 2017-8890", "2017-8890"),  # theirs is not the letter's case number
+])
+def test_every_case_number_label(text: str, sagsnr: str) -> None:
+    assert letter_header.header_values(text).values == {"sagsnr": sagsnr}
+
+
 def test_header_value_on_the_label_line() -> None:
     text = _seed000().replace("**Sagsnr.**  \n2024 - 7010", "Sagsnr.: 2024-7010")
     text = text.replace("**Dato**  \n20-10-2024", "Dato: 20. oktober 2024")

@@ -133,11 +133,13 @@ _CONTACT = re.compile(
 _PAGE = re.compile(r"(?i)^(?:side\s*\d*(?:\s*(?:af|/)\s*\d+)?|\d{1,3}|\d{1,2}\s*/\s*\d{1,2}|-\s*\d+\s*-|\./\.)$")
 _RULE = re.compile(r"^[_\-–=.•·\s]{6,}$|^[•·]$")
 LABEL = re.compile(
-    r"(?i)^(?:dato|enhed|kontor|sagsbeh(?:andler)?|sags?\.?\s*nr|sag(?:\s*/\s*id)?(?:\s*nr)?|j\.?\s*nr|journal\s*nr|"
-    r"journalnummer|dok(?:ument)?\.?\s*(?:nr|id)?|akt-?id|bilag|ref\.?-?\s*nr|vores\s+(?:ref|sag)|deres\s+ref|eksp\.?\s*nr|"
+    r"(?i)^(?:dato|enhed|kontor|sagsbeh(?:andler)?|sags?\.?\s*nr|sagsnummer|sags?-?\s*id|sag(?:\s*/\s*id)?(?:\s*nr)?|"
+    r"j\.?\s*nr|journ?\.?\s*nr|journal\s*nr|journalnummer|dok(?:ument)?\.?\s*(?:nr|id)?|akt-?id|bilag|ref\.?-?\s*nr|"
+    r"ref(?:erence)?|vor(?:es)?\s+(?:ref(?:erence)?|sag|j\.?\s*nr)|deres\s+ref(?:erence)?|eksp\.?\s*nr|"
     r"fil-?navn|nr|post|tel|tlf|telefon|fax|telefax|e-?mail|mail|web|cvr-?nr|ean|initialer|afdeling)\.?\s*:?\s*$")
 # "J.nr. 2013-0001770", "Dokument nr.: 121702/13…", "Dato: 10. februar 2010Sags nr.: 1001071…"
-_LABELLED = re.compile(r"(?i)^(?:j\.?\s*nr|sags?\.?\s*nr|dok(?:ument)?\.?\s*nr|dato|ref\.?-?\s*nr|cvr-?\s*nr)"
+_LABELLED = re.compile(r"(?i)^(?:j\.?\s*nr|journ?\.?\s*nr|sags?\.?\s*nr|sagsnummer|dok(?:ument)?\.?\s*nr|dato|"
+                       r"ref\.?-?\s*nr|vor(?:es)?\s+ref(?:erence)?|cvr-?\s*nr)"
                        r"\.?\s*:?\s*\S*\d")
 _LABEL_IN_LINE = re.compile(r"(?:Dato|Sags?\s?nr|Dok\.?\s?nr|J\.\s?nr|Enhed|Kontor|Sagsbeh)\.?\s?:")
 _MINISTRY = re.compile(r"^[A-ZÆØÅ][A-ZÆØÅ\s,.-]*MINISTER(?:IET|EN)$|^\S*ministeriet$|^Ministeriet\s+for\s.+$")

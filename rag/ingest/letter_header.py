@@ -15,8 +15,9 @@ from rag.ingest.layout import LABEL, lines
 from rag.text import DATE_IN_TEXT, MONTHS, flat, shorten, strip_span
 
 _LABELS = {
-    "sagsnr": r"sags?\.?\s*nr|sag(?:\s*/\s*id)?(?:\s*nr)?(?=\s*\.?\s*(?::|\n|$))|j\.?\s*nr|journal\s*nr|"
-              r"journalnummer|ref\.?-?\s*nr|vores\s+(?:ref|sag)|eksp\.?\s*nr",
+    "sagsnr": r"sags?\.?\s*nr|sagsnummer|sags?-?\s*id|sag(?:\s*/\s*id)?(?:\s*nr)?(?=\s*\.?\s*(?::|\n|$))|"
+              r"j\.?\s*nr|journ?\.?\s*nr|journal\s*nr|journalnummer|ref\.?-?\s*nr|"
+              r"vor(?:es)?\s+(?:ref(?:erence)?|sag|j\.?\s*nr)|ref(?:erence)?(?=\s*\.?\s*(?::|\n|$))|eksp\.?\s*nr",
     "doknr": r"dok(?:ument)?\.?\s*(?:nr|id)|doknr|dok(?=\s*\.?\s*(?::|$))",
     "dato": r"dato",
     # labels whose values only need to be told apart from the ones above
