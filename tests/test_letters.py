@@ -22,7 +22,7 @@ from rag.parse_eval import Scores, evaluate_folder, score_letter
 
 LETTERS = REPO / "tests" / "fixtures" / "letters"
 SAMPLE = SHARED / "corpora" / "ft-svar-sample"
-DEV = [(folder, json.loads(line)) for folder in ("dev", "dev2", "dev3")
+DEV = [(folder, json.loads(line)) for folder in ("dev", "dev2", "dev3", "dev4")
        for line in (LETTERS / folder / "gold.jsonl").read_text(encoding="utf-8").splitlines()]
 # Printed values the parser cannot read, and why. Everything else in dev/ and dev2/ must be right.
 KNOWN_MISSES = {
@@ -32,6 +32,15 @@ KNOWN_MISSES = {
     ("B78_9_ft20051-263463.txt", "case"): "a four-line fragment: the bill is named only in its address",
     ("TRU_144_ft20091-762408.txt", "sagsnr"): "doc id and case number glued with nothing between: '927053004-u18-1346'",
     ("TRU_144_ft20091-762408.txt", "doknr"): "doc id and case number glued with nothing between: '927053004-u18-1346'",
+    ("B8_11_polspy1032906.txt", "udvalg"): "the gold says UIU; ft.dk files this committee's 2022-23 questions "
+                                           "under UUI (dev4's UUI_172 …/almdel/uui/…)",
+    ("ERU_278_polspy1185455.txt", "asked_date"): "the month is split inside a line: '3. septem- ber 2025'",
+    **{(f"S_S-{n}_ft20031-webarkiv.txt", "date"): "two written answers on the page; this gold takes the first "
+       "(a holding answer), the golds of dev/ and dev3/ take the final one, as the parser does" for n in (2303, 2312)},
+    **{(f, "doknr"): "this gold takes the Akt-id as the document number, dev2's golds do not; the parser reads "
+       "only Dok.nr." for f in ("UUI_172_ft20222-2721934.txt", "UUI_272_ft20161-1708420.txt")},
+    **{("UVT_58_ft20091-812312.txt", field): "one letter answers questions 57 and 58; it is filed under 58"
+       for field in ("number", "citation_number")},
     ("UFU_62_ft20231-2815894.txt", "answer_found"): "the answer ends in a table of numbers, cut at its first cells",
     ("UFU_62_ft20231-2815894.txt", "kind"): "prints 'Aktstykke spørgsmål' for an alm. del question",
     # read as a partial letter (header fields only): its question is quoted in mis-decoded marks
@@ -94,11 +103,7 @@ NOT_PROSE = re.compile(
     r"\bT(?:lf|elefon)\.?:? *\+?\d|\bCVR\b|\bEAN\b|\d{4} København K|^_{10,}$|Med venlig hilsen")
 
 
-@pytest.mark.parametrize("folder", ["dev", "dev2", "dev3", "heldout", "heldout2", "sample"])
-def test_no_letterhead_or_footer_in_a_question_or_answer(folder: str) -> None:
-    path = SAMPLE if folder == "sample" else LETTERS / folder
-    if not path.is_dir():
-        pytest.skip(f"{path} is not here")
+def _letterhead_in_sections(path: Path) -> list[tuple[str, str, str]]:
     found = []
     for file in sorted(path.glob("*.txt")):
         doc = read_document(file)
@@ -106,7 +111,28 @@ def test_no_letterhead_or_footer_in_a_question_or_answer(folder: str) -> None:
             m = NOT_PROSE.search(doc.text[s.start:s.end])
             if m and (s.kind in ("question", "answer") or doc.kind == "letter"):
                 found.append((file.name, s.kind, m.group(0)))
+    return found
+
+
+@pytest.mark.parametrize("folder", ["dev", "dev2", "dev3", "dev4", "sample"])
+def test_no_letterhead_or_footer_in_a_question_or_answer(folder: str) -> None:
+    path = SAMPLE if folder == "sample" else LETTERS / folder
+    if not path.is_dir():
+        pytest.skip(f"{path} is not here")
+    found = _letterhead_in_sections(path)
     assert not found, found
+
+
+# Sections of held-out letters found holding letterhead when last reported (heldout3: one answer,
+# in a letter that stays unread); only the count is shown, and it must not grow.
+HELDOUT_LETTERHEAD = {"heldout": 0, "heldout2": 0, "heldout3": 1}
+
+
+@pytest.mark.heldout
+@pytest.mark.parametrize("folder", sorted(HELDOUT_LETTERHEAD))
+def test_held_out_letters_keep_letterhead_out_of_their_sections(folder: str) -> None:
+    found = len(_letterhead_in_sections(LETTERS / folder))
+    assert found <= HELDOUT_LETTERHEAD[folder], f"{found} sections hold letterhead"
 
 
 def test_an_ft_dk_address_fills_what_the_text_lacks(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag.ingest import letter, letter_header
+from rag.ingest import letter, letter_header, letter_people
 from rag.ingest import parse as parse_module
 from rag.ingest.letter import normalise_sagsnr
 from rag.ingest.parse import parse_document
@@ -424,6 +424,48 @@ def test_a_heading_after_ad_in_the_middle_of_a_line() -> None:
     assert (doc.spm_nr, doc.udvalg_kode, doc.spm_type) == (10, "EUU", "alm. del")
     assert doc.question == "Idet der henvises til pressemeddelelsen, bedes regeringen oplyse sine overvejelser."
     assert doc.answer == "Regeringen har besluttet at åbne en ambassade."
+
+
+@pytest.mark.parametrize(("intro", "who"), [
+    ("Spørgsmålet er stillet efter ønske af Nick Hækkerup (S).", "Nick Hækkerup (S)"),
+    ("1240 København K\nJohanne Schmidt-Nielsen (EL) har den 29. september 2015 stillet følgende spørgsmål nr.",
+     "Johanne Schmidt-Nielsen (EL)"),  # not "København K Johanne …"
+])
+def test_the_asking_mp(intro: str, who: str) -> None:
+    assert letter_people.asker(intro) == who
+
+
+@pytest.mark.parametrize(("intro", "minister"), [
+    ("en situation, hvor man går fra et åbent arrangement til en forkyndelsessituation, lægger op til, fra "
+     "justitsministeren\nsom Retsudvalget har stillet til justitsministeren den 31. oktober 2016", "justitsministeren"),
+    ("stillet følgende spørgsmål nr. 128 til udlændinge-, integrations- og boligministeren, som",
+     "udlændinge-, integrations- og boligministeren"),
+    ("har stillet tilforsvarsministeren", "forsvarsministeren"),
+])
+def test_the_minister_asked_is_a_title(intro: str, minister: str) -> None:
+    assert letter_people.minister_asked(intro) == minister
+
+
+def test_a_letter_on_one_line_ends_its_answer_at_the_signature() -> None:
+    text = ("Folketingets Socialudvalg Dato: 27. april 2005 Under henvisning til udvalgets brev følger hermed svar på "
+            "spørgsmål nr. 19 ad L 38. Spørgsmål nr. 19: ”Ministeren bedes oplyse kriterierne.” Svar: {answer} "
+            "Eva Kjer Hansen /Aksel Meyer Departementet Holmens Kanal 22 1060 København K Tlf. 3392 9300 "
+            "FRS/ J.nr. 601-31")
+    long = ("Der er allerede i dag afgrænset et antal institutioner efter objektive kriterier. Bemyndigelsen er "
+            "beregnet til at kunne videreføre denne objektive finansiering.")
+    for answer in ("Kriterierne er objektive.", long):
+        doc = parse_letter(text.format(answer=answer), "brev.txt")
+        assert (doc.answer, doc.signer, doc.sagsnr) == (answer, "Eva Kjer Hansen", "601-31")
+
+
+def test_a_case_number_broken_at_its_dash_and_a_heading_about_a_bill() -> None:
+    text = ("Folketingets Trafikudvalg\nDato\nJ.nr.\n15. november 2005\n409\n-\n16\n"
+            "Hermed sendes svar på spørgsmål nr. 31.\nSpørgsmål nr. 31 vedrørende forslag til lov om\n"
+            "ændring af færgeloven (L 12) fra Folketingets Trafikudvalg:\n”Vil ministeren oplyse prisen?”\n"
+            "Svar:\nPrisen er 40 kr.\n")
+    doc = parse_letter(text, "brev.txt")
+    assert (doc.sagsnr, doc.sagsnr_norm, doc.dato) == ("409 - 16", "409-16", date(2005, 11, 15))
+    assert (doc.question, doc.answer) == ("Vil ministeren oplyse prisen?", "Prisen er 40 kr.")
 
 
 def test_a_number_alone_does_not_make_a_letter() -> None:

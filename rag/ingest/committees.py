@@ -19,6 +19,7 @@ COMMITTEES: dict[str, tuple[str, ...]] = {
     "BYB": ("By- og Boligudvalget",),
     "DIU": ("Udvalget for Digitalisering og It", "Digitaliseringsudvalget"),
     "EFK": ("Energi-, Forsynings- og Klimaudvalget",),
+    "EPI": ("Epidemiudvalget",),
     "EPU": ("Det Energipolitiske Udvalg", "Energipolitisk Udvalg"),
     "ERU": ("Erhvervsudvalget", "Erhvervs-, Vækst- og Eksportudvalget"),
     "EUU": ("Europaudvalget", "Markedsudvalget"),

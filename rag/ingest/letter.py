@@ -41,13 +41,15 @@ _HEADING = (r"(?P<marker>(?:Ad\s+)?"
             r"(?:\s*nr\.?)?\s*(?:S\s?)?\d{0,4}(?:\s*\([^()\n]{1,40}\))?"
             # the case after the number: "Spørgsmål nr. 4 KOM (2013) 0173"
             r"(?:\s+(?:ad\s+)?(?:KOM\s*\(\d{4}\)\s*\d{1,4}|[LB]\s?\d{1,3}|alm\.\s*del))?"
-            r"(?:\s+(?:til|ad|fra|af)\s+[^:\n”\"»]{1,100})?)"
+            # what it is about, up to the colon before the quoted question: "Spørgsmål nr. 76 vedrørende
+            # forslag til lov om … (L 163) fra Folketingets Retsudvalg:\n”Ministeren …"
+            r"(?:\s+(?:vedrørende|vedr\.)\s+[^:”\"»]{1,600}?:(?=\s*[”\"»“„])|\s+(?:til|ad|fra|af)\s+[^:\n”\"»]{1,100})?)"
             r"\s*(?::|(?=\n)|(?=[”\"»“„])|(?=\s[A-ZÆØÅ][a-zæøå]))")
 _QUESTION = re.compile(
     # "Ad" ("re:") marks a heading wherever it stands: "Den 6. januar 2005 Ad EUU alm. del - Spørgsmål 10"
     r"(?:" + _AFTER + r"|(?<=\s)(?=Ad\s))" + _HEADING
-    # a heading glued to the word before it: "…tiludenrigsministerenSpørgsmål 140:”Ministeren …"
-    + r"|(?<=[a-zæøå])(?P<glued>Spørgsmål(?:\s*nr\.?)?\s*\d{1,4}\s*:)"
+    # a heading glued to the word before it: "…tiludenrigsministerenSpørgsmål 140:”Ministeren …", "L 195Spørgsmål 41:"
+    + r"|(?<=[a-zæøå\d])(?P<glued>Spørgsmål(?:\s*nr\.?)?\s*\d{1,4}\s*:)"
     + r"|(?P<following>(?i:følgende\s+spørgsmål|besvarelse\s+af\s+spørgsmål)(?:\s*nr\.?\s*\d+)?\s*:\s*)(?=[”\"»“„'’])")
 _ANSWER = re.compile(
     _AFTER + r"(?P<label>(?:Endeligt\s+|Endelig\s+|Foreløbigt\s+|Supplerende\s+)?[Ss]var)"
@@ -246,6 +248,10 @@ def _answer_spans(view: View, start: int) -> tuple[list[tuple[int, int]], int]:
     run: list[tuple[int, int]] = []
     gap = ""  # the kind of lines since the last prose line: "", "page" or "letterhead"
     for i, (s, e) in enumerate(found):
+        cut = people.inline_signature(text, s, e)
+        if cut is not None:  # a letter on one line: its answer stops where the signature starts
+            found[i + 1:] = []
+            s, e = strip_span(text, s, cut)
         line = text[s:e]
         nxt = text[found[i + 1][0]:found[i + 1][1]] if i + 1 < len(found) else ""
         if people.signature_line(line, nxt) or (not run and spans and people.lone_name(line)):

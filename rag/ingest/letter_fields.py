@@ -199,7 +199,7 @@ _ASKED = re.compile(
     r"|stillet\b[^.]{0,160}?\bden\s+(?P<date3>" + DATE_IN_TEXT.pattern + ")")
 # "har d. 7. februar stillet": a date without its year, which the letter's own date gives
 _MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))
-_ASKED_NO_YEAR = re.compile(r"(?i)\b(?:den|d\.)\s+(?P<day>\d{1,2})\.\s*(?P<month>" + _MONTH_NAMES
+_ASKED_NO_YEAR = re.compile(r"(?i)\b(?:den|d\.|brev\s+af)\s+(?P<day>\d{1,2})\.\s*(?P<month>" + _MONTH_NAMES
                             + r")\b\.?\s+(?=stillet)")
 
 

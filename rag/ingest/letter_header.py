@@ -87,7 +87,10 @@ def header_values(text: str, exclude: Sequence[tuple[int, int]] = ()) -> Header:
             in_order = values >= len(waiting) > 1  # labels in a block, values below in the same order
             continue
         if waiting:
+            had = "sagsnr" in found
             _assign_waiting(line, waiting, found, header.notes, in_order)
+            if not had and found.get("sagsnr") == line.strip(" .,"):
+                found["sagsnr"] = _continued(found["sagsnr"], [r for r, _ in rows[i + 1:i + 3]])
             continue
         _label_row(line, found)
         for m in _LABEL_ANY.finditer(line):
@@ -110,6 +113,13 @@ def header_values(text: str, exclude: Sequence[tuple[int, int]] = ()) -> Header:
         if key in _NAMES and key not in found:
             header.notes.append(f"{_NAMES[key]} står i brevhovedet uden værdi")
     return header
+
+
+def _continued(value: str, after: list[str]) -> str:
+    """A case number broken over lines at its dash ("409" / "-" / "16"), joined as printed."""
+    if len(after) == 2 and re.fullmatch(r"[-–/]", after[0]) and re.fullmatch(r"\d[\d/.-]*", after[1]):
+        return f"{value}\n{after[0]}\n{after[1]}"
+    return value
 
 
 # A table's row of labels and its row of values flattened onto one line, as PDF extraction leaves
@@ -204,7 +214,7 @@ def _assign_waiting(line: str, waiting: list[str], found: dict[str, str], notes:
     og VisumkontoretThomas Højgaard2014-0032-12211122785") may fill several."""
     if len(waiting) > 1:
         d = DATE_IN_TEXT.search(line)
-        glued = re.search(r"(?<!\d)(\d{4}-\d{3,4}-\d{4})(\d+)?", line)
+        glued = re.search(r"(?<!\d)(\d{4}-\d{3,4}-\d{4})([A-Z]{0,4}\d+)?", line)  # "…2010-156-0268MCO41088"
         if d and glued and d.end() < len(line.strip()):
             if "dato" in waiting and "dato" not in found:
                 found["dato"] = d.group(0)

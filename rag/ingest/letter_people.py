@@ -15,10 +15,12 @@ _NAME = rf"{_WORD}(?:\s+(?:{_WORD}|von|van|de|la|af|den|der))" + r"{0,5}"
 _PARTY = r"\(\s*[A-ZÆØÅ][A-Za-zÆØÅæøå]{0,4}\s*\)"
 _NAMES = rf"{_NAME}\s*{_PARTY}(?:\s*(?:,|og)\s*{_NAME}\s*{_PARTY})*"
 _ASKER = [
-    re.compile(rf"(?i:efter\s*ønske\s*(?:af\s+)?fra)\s*(?:ikke-?medlem\s+af\s+udvalget\s*\(MFU\)\s+)?(?P<who>{_NAMES}|{_NAME})"),
+    re.compile(rf"(?i:efter\s*ønske\s*(?:af\s+fra|fra|af))\s*(?:ikke-?medlem\s+af\s+udvalget\s*\(MFU\)\s+)?(?P<who>{_NAMES}|{_NAME})"),
     re.compile(rf"(?i:medlem\s+af\s+folketinget)\s+(?P<who>{_NAMES})"),
     re.compile(rf"(?i:folketingsmedlem)\s+(?P<who>{_NAMES}|{_NAME}(?=\s+har\b))"),
     re.compile(rf"(?i:stillet\s+af)\s+(?P<who>{_NAMES})"),
+    # "Johanne Schmidt-Nielsen (EL) har den 29. september 2015 stillet følgende spørgsmål"
+    re.compile(rf"(?m:^)(?P<who>{_NAMES})\s+har\s+(?:(?:den|d\.)\s+[^\n]{{1,30}}?\s+)?stillet\b"),
     re.compile(rf"(?i:spørgsmål(?:\s+\S+)?\s+fra)\s+(?P<who>{_NAMES})"),
     re.compile(rf"(?i:spørger):[ \t]*(?P<who>{_WORD}(?:[ \t]+{_WORD}){{0,4}})"),
     re.compile(rf"af:\s*(?P<who>{_NAMES})\s*:"),
@@ -39,7 +41,9 @@ def asker(intro: str) -> str | None:
 
 _MINISTER_ASKED = [
     re.compile(r"(?i)\btil\s+(?P<m>ministeren\s+for\s+[^.:()]{3,80}?)(?=\s*,?\s*(?:\bsom\b|\bden\b|\baf\b|\.|\(|$))"),
-    re.compile(r"(?i)\btil\s*(?P<m>[a-zæøå][a-zæøå,\-\s]{0,60}?ministeren)\b"),  # also glued: "tilforsvarsministeren"
+    # a title: words joined by "-", "," and "og" ("udlændinge-, integrations- og boligministeren"), also glued
+    # to "til" ("tilforsvarsministeren"); not any words that happen to end in one ("til en …, fra justitsministeren")
+    re.compile(r"(?i)\btil\s*(?P<m>(?:[a-zæøå]+-,?\s*|og\s+)*[a-zæøå]*ministeren)\b"),
 ]
 
 
@@ -113,6 +117,18 @@ def signature(text: str, after: int, cover: tuple[int, int] | None = None) -> tu
             break
     acting = bool(title and re.search(r"(?i)\bfg\.|konstitueret", title))
     return name, title, acting
+
+
+_INLINE_CO_SIGNED = re.compile(rf"(?<=[.!?”\"»])\s+(?P<name>{_WORD}(?:\s+{_WORD}){{1,3}})\s?/\s?{_WORD}")
+
+
+def inline_signature(text: str, start: int, end: int) -> int | None:
+    """Where a signature co-signed by an official starts inside running text: a letter flattened onto
+    one line ("… denne objektive finansiering. Eva Kjer Hansen /Aksel Meyer Departementet Holmens …")."""
+    for m in _INLINE_CO_SIGNED.finditer(text, start, end):
+        if not _NOT_A_NAME.search(m["name"]):
+            return m.start("name")
+    return None
 
 
 def signature_line(line: str, next_line: str) -> bool:
