@@ -100,7 +100,7 @@ def test_sample_letters_meet_the_targets() -> None:
 # Independent of the parser's own rules: strings that only letterheads, stamps and footers contain.
 NOT_PROSE = re.compile(
     r"(?im)^(?:Offentligt|\w{2,4} Alm\.del)$|\d{5,}_\d{4}\.png|Side \d+ af \d+|^Side$|\[email protected\]|"
-    r"\bT(?:lf|elefon)\.?:? *\+?\d|\bCVR\b|\bEAN\b|\d{4} København K|^_{10,}$|Med venlig hilsen")
+    r"\bT(?:lf|elefon)\.?:? *\+?\d|\bCVR\b|\bEAN\b|\d{4}\s+København K|^_{10,}$|Med venlig hilsen|ministeriet\s+•")
 
 
 def _letterhead_in_sections(path: Path) -> list[tuple[str, str, str]]:

@@ -468,6 +468,14 @@ def test_a_case_number_broken_at_its_dash_and_a_heading_about_a_bill() -> None:
     assert (doc.question, doc.answer) == ("Vil ministeren oplyse prisen?", "Prisen er 40 kr.")
 
 
+def test_a_footer_between_bullets_and_the_word_broken_into_it_stay_out_of_the_answer() -> None:
+    text = ("Spørgsmål nr. 9:\n”Hvor mange afstemninger var der?”\nSvar:\nDer var 45 afstemninger i 2016.\n"
+            "Oplysninger for 2017 foreligger ikke endnu.\nMiljø-\nog Fødevareministeriet • Slotsholmsgade 12 • 1216\n"
+            "København K\nTlf. 38 14 21 42 • Fax 33 14 50 42 • CVR 12854358\n")
+    doc = parse_letter(text, "brev.txt")
+    assert doc.answer == "Der var 45 afstemninger i 2016.\nOplysninger for 2017 foreligger ikke endnu."
+
+
 def test_a_number_alone_does_not_make_a_letter() -> None:
     text = "Notat om TRU spm. 412\n\nDer blev talt om færgerne og om, hvad de koster for kommunerne.\n"
     assert parse_letter(text, "notat.txt").kind == "text"

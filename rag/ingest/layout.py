@@ -143,6 +143,9 @@ _LABELLED = re.compile(r"(?i)^(?:j\.?\s*nr|journ?\.?\s*nr|sags?\.?\s*nr|sagsnumm
                        r"\.?\s*:?\s*\S*\d")
 _LABEL_IN_LINE = re.compile(r"(?:Dato|Sags?\s?nr|Dok\.?\s?nr|J\.\s?nr|Enhed|Kontor|Sagsbeh)\.?\s?:")
 _MINISTRY = re.compile(r"^[A-ZÆØÅ][A-ZÆØÅ\s,.-]*MINISTER(?:IET|EN)$|^\S*ministeriet$|^Ministeriet\s+for\s.+$")
+# A footer's fields between bullets: "og Fødevareministeriet • Slotsholmsgade 12 • 1216"
+_FOOTER_FIELDS = re.compile(r"(?i)^(?=(?:.*\s[•|]\s){2})"
+                            r"(?=.*(?:ministeri|gade\b|vej\b|plads\b|\btlf|\bcvr\b|www\.|@|\d{4}$))")
 _DATE_LINE = re.compile(r"(?i)^(?:københavn|aarhus)?,?\s*(?:den|d\.)?\s*(?:dato:?\s*)?$")
 
 
@@ -158,6 +161,8 @@ def boilerplate(line: str) -> str | None:
     if _LABELLED.match(line) or len(_LABEL_IN_LINE.findall(line)) >= 2 or LABEL.match(line) or _MINISTRY.match(line):
         return "letterhead"
     if len(line) <= 160 and _CONTACT.search(line) and not _prose(line):
+        return "letterhead"
+    if _FOOTER_FIELDS.search(line):
         return "letterhead"
     m = DATE_IN_TEXT.search(line)
     if m and _DATE_LINE.match(line[: m.start()]) and len(line) - m.end() <= 2:

@@ -258,6 +258,8 @@ def _answer_spans(view: View, start: int) -> tuple[list[tuple[int, int]], int]:
             break
         kind = boilerplate(line)
         if kind and not _continues(text, found[i - 1] if i else None, s, e) and not _table_cell(found, i, text):
+            if run and kind == "letterhead" and re.search(r"\w-$", text[run[-1][0]:run[-1][1]]) and len(run) > 1:
+                run.pop()  # "Miljø-" / "og Fødevareministeriet • Slotsholmsgade 12": the word goes on in the footer
             if run:
                 spans.append((run[0][0], run[-1][1]))
                 run = []
