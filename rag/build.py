@@ -41,7 +41,7 @@ from rag.store import (
 )
 from rag.version import __version__
 
-PARSER_VERSION = 6  # bump when parsing or chunking changes what a file yields
+PARSER_VERSION = 7  # bump when parsing or chunking changes what a file yields
 
 
 @dataclass
