@@ -17,8 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag.ingest import letter, letter_header, letter_people
+from rag.ingest import letter, letter_fields, letter_header, letter_people
 from rag.ingest import parse as parse_module
+from rag.ingest.layout import boilerplate
 from rag.ingest.letter import normalise_sagsnr
 from rag.ingest.parse import parse_document
 from rag.records import Document, Section
@@ -474,6 +475,55 @@ def test_a_footer_between_bullets_and_the_word_broken_into_it_stay_out_of_the_an
             "København K\nTlf. 38 14 21 42 • Fax 33 14 50 42 • CVR 12854358\n")
     doc = parse_letter(text, "brev.txt")
     assert doc.answer == "Der var 45 afstemninger i 2016.\nOplysninger for 2017 foreligger ikke endnu."
+
+
+@pytest.mark.parametrize(("text", "values"), [
+    ("DatoDok.idJ. nr.\n10. februar 2009790380004-u18-852\nFrederiksholms Kanal 27",
+     {"dato": "10. februar 2009", "doknr": "790380", "sagsnr": "004-u18-852"}),
+    ("DatoDok.idJ. nr.\n10. februar 20091234562010-156-0268\n",
+     {"dato": "10. februar 2009", "doknr": "123456", "sagsnr": "2010-156-0268"}),  # a year starts it
+    ("DatoJ. nr.\n25. marts 20132013-404\n", {"dato": "25. marts 2013", "sagsnr": "2013-404"}),
+    ("Bilag\nSag/ID Nr.\nEnhed\nDato\n1\n2022 - 2977\nANA\n1. juli 2022\n",  # the Bilag cell holds "1"
+     {"bilag": "1", "sagsnr": "2022 - 2977", "dato": "1. juli 2022"}),
+])
+def test_glued_and_columned_header_values(text: str, values: dict[str, str]) -> None:
+    assert letter_header.header_values(text).values == values
+
+
+@pytest.mark.parametrize(("intro", "asked"), [
+    ("Folketingsmedlem Pia Kjærsgaard (DF) har 27. februar 2025 stillet mig følgende spørgsmål", date(2025, 2, 27)),
+    ("Transportudvalget har i brev af 28. januar 13 stillet mig følgende spørgsmål", date(2013, 1, 28)),
+    ("Bilag til udenrigsministerens\nForsvarsudvalget\nskrivelse af 23. januar 2006\n(B 63 spørgsmål 109)", None),
+])
+def test_the_date_asked(intro: str, asked: date | None) -> None:
+    assert letter_fields.asked_date(intro, date(2013, 3, 25) if "13 " in intro else date(2025, 3, 6))[0] == asked
+
+
+def test_an_enclosure_sheet_is_dated_by_the_ministers_letter_it_goes_with() -> None:
+    text = ("Bilag til udenrigsministerens\nForsvarsudvalget\nskrivelse af 23. januar 2006\n(B 63 spørgsmål 109)\n"
+            "Spørgsmål nr. 109:\nVil ministeren oplyse sin vurdering?\nSvar:\nRegeringen har ingen vurdering.\n")
+    doc = parse_letter(text, "bilag.txt")
+    assert (doc.dato, doc.asked_date, doc.spm_nr, doc.sag) == (date(2006, 1, 23), None, 109, "B 63")
+
+
+@pytest.mark.parametrize("answer", [
+    "Jeg vender derfor tilbage, når disse oplysninger foreligger.",
+    "Udvalget vil modtage en endelig besvarelse, når DSB's bemærkninger foreligger.",
+])
+def test_a_promise_of_the_real_answer_later_is_preliminary(answer: str) -> None:
+    assert letter_people.preliminary("", answer)
+
+
+@pytest.mark.parametrize(("line", "kind"), [
+    ("_" * 40 + "HOLMENS KANAL 421060 KØBENHAVN KTELEFON: 33 92 33 20TELEFAX: 33 32 06 55MAIL: fmn@fmn.dkWEB: "
+     "www.FMN.DKCVR: 25-77-56-35", "letterhead"),
+    ("og Fødevareministeriet • Slotsholmsgade 12 • 1216", "letterhead"),
+    ("_" * 40, "page"),
+    ("• 2013: 45 sager • 2014: 51 sager • 2015: 38 sager", None),  # a list in an answer is prose
+    ("Dette gælder også den analyse, som blev udarbejdet i februar 2009.", None),
+])
+def test_what_is_not_prose(line: str, kind: str | None) -> None:
+    assert boilerplate(line) == kind
 
 
 def test_a_number_alone_does_not_make_a_letter() -> None:

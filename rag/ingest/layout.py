@@ -131,6 +131,7 @@ _CONTACT = re.compile(
       | ^[A-ZÆØÅ][\wæøå.'-]*(?:\s[\wæøå.'-]+){0,3}\s\d{1,3}(?:\s?[A-F])?(?:[,.]\s*\d\.?(?:\s*sal)?)?$  # Kanal 22
     )""")
 _PAGE = re.compile(r"(?i)^(?:side\s*\d*(?:\s*(?:af|/)\s*\d+)?|\d{1,3}|\d{1,2}\s*/\s*\d{1,2}|-\s*\d+\s*-|\./\.)$")
+_RULED = re.compile(r"^[_=]{10,}")
 _RULE = re.compile(r"^[_\-–=.•·\s]{6,}$|^[•·]$")
 LABEL = re.compile(
     r"(?i)^(?:dato|enhed|kontor|sagsbeh(?:andler)?|sags?\.?\s*nr|sagsnummer|sags?-?\s*id|sag(?:\s*/\s*id)?(?:\s*nr)?|"
@@ -156,6 +157,9 @@ def boilerplate(line: str) -> str | None:
     line = line.replace("*", "").strip()  # markdown emphasis, as in "**Sagsnr.**"
     if not line:
         return "page"
+    ruled = _RULED.match(line)  # a footer glued to the rule above it: "_____HOLMENS KANAL 42…TELEFON: …"
+    if ruled and line[ruled.end():].strip():
+        return boilerplate(line[ruled.end():]) or None
     if _STAMP.match(line) or _PAGE.match(line) or _RULE.match(line):
         return "page"
     if _LABELLED.match(line) or len(_LABEL_IN_LINE.findall(line)) >= 2 or LABEL.match(line) or _MINISTRY.match(line):

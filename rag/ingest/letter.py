@@ -35,7 +35,7 @@ __all__ = ["normalise_sagsnr", "parse_letter", "titled"]
 
 # Where a heading may start: a line start, or right after the end of a sentence, a quote or a colon
 # (PDF extraction glues headings to the text before them).
-_AFTER = r"(?:(?<=\n)|^|(?<=[.:?!”\"»)])\s?)"
+_AFTER = r"(?:(?<=\n)|^|(?<=[.:?!”\"»)])\s?|(?<=\n\d )|(?<=\n\d\d ))"  # also after a page number: "\n2 Spørgsmål"
 _HEADING = (r"(?P<marker>(?:Ad\s+)?"
             r"(?:(?:[A-ZÆØÅ]{2,4}\s*[–-]?\s*(?:[LB]\s?\d{1,3}|alm\.?\s*del)\s*[–-]?\s*|§\s?\d+\s+)[Ss]|S)pørgsmål"
             r"(?:\s*nr\.?)?\s*(?:S\s?)?\d{0,4}(?:\s*\([^()\n]{1,40}\))?"

@@ -112,7 +112,8 @@ def identity(view: View, head: str, question_marker: str, meta_url: str | None) 
     stamp_udvalg, stamp_kode = ident.udvalg, ident.udvalg_kode
     ident.udvalg = ident.udvalg_kode = None
     own = "\n".join(line for line in head.split("\n") if line not in stamps)
-    _from_words(ident, question_marker + "\n" + own)
+    # addresses are read below as addresses: "…/lovforslag/L196/bilag/4/…" names a bill, not the question's kind
+    _from_words(ident, re.sub(r"https?://\S+", " ", question_marker + "\n" + own))
     ident.udvalg = ident.udvalg or stamp_udvalg
     ident.udvalg_kode = ident.udvalg_kode or stamp_kode
     for url in [meta_url, *re.findall(r"https?://\S*ft\.dk/samling/\S+", view.original)]:
@@ -194,13 +195,18 @@ def _from_url(ident: Identity, url: str) -> None:
 # Dates
 
 _ASKED = re.compile(
-    r"(?i)(?:(?:ved\s+|i\s+)?brev\s+af|har\s+(?:den|d\.)|stillet\s+(?:den|d\.)?|\baf(?:\s+den)?|udvalget\s+(?:den|d\.))\s*"
+    r"(?i)(?:(?:ved\s+|i\s+)?brev\s+af|har(?:\s+(?:den|d\.))?|stillet\s+(?:den|d\.)?|\baf(?:\s+den)?|udvalget\s+(?:den|d\.))\s*"
     r"(?P<date>" + DATE_IN_TEXT.pattern + r")|\bden\s+(?P<date2>" + DATE_IN_TEXT.pattern + r")\s+(?=stillet|til\b)"
     r"|stillet\b[^.]{0,160}?\bden\s+(?P<date3>" + DATE_IN_TEXT.pattern + ")")
 # "har d. 7. februar stillet": a date without its year, which the letter's own date gives
 _MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))
 _ASKED_NO_YEAR = re.compile(r"(?i)\b(?:den|d\.|brev\s+af)\s+(?P<day>\d{1,2})\.\s*(?P<month>" + _MONTH_NAMES
-                            + r")\b\.?\s+(?=stillet)")
+                            + r")\b\.?(?:\s+(?P<yy>\d{2}))?\s+(?=stillet)")  # or a two-digit year: "28. januar 13"
+
+
+# The minister's own letter, named by an enclosure sheet: "Bilag til udenrigsministerens skrivelse af
+# 23. januar 2006" (ft.dk's stamp lines may stand between the words)
+_OWN_LETTER = re.compile(r"(?i)ministerens\s+(?:\S+\s+){0,2}?skrivelse\s+af\s+(?P<date>" + DATE_IN_TEXT.pattern + ")")
 
 
 def asked_date(intro: str, letter: date | None = None) -> tuple[date | None, str | None]:
@@ -209,7 +215,9 @@ def asked_date(intro: str, letter: date | None = None) -> tuple[date | None, str
     and the text found there (kept for a note when it is no real date). A date without a year
     ("har d. 7. februar stillet") takes the year of the `letter`'s date, or the year before when
     that would put the question after the answer."""
-    m = _ASKED.search(intro)
+    own = _OWN_LETTER.search(intro)
+    m = next((m for m in _ASKED.finditer(intro)
+              if not (own and m.start() < own.end() and m.end() > own.start("date"))), None)
     if m:
         raw = m["date"] or m["date2"] or m["date3"]
         return parse_date(raw), raw
@@ -217,6 +225,9 @@ def asked_date(intro: str, letter: date | None = None) -> tuple[date | None, str
     if m and letter:
         month = MONTHS[m["month"].lower()]
         year = letter.year - (1 if (month, int(m["day"])) > (letter.month, letter.day) else 0)
+        if m["yy"]:  # the latest year ending so that is not after the letter
+            year = letter.year // 100 * 100 + int(m["yy"])
+            year -= 100 if year > letter.year else 0
         return parse_date(f"{m['day']}. {m['month']} {year}"), m.group(0).strip()
     m = re.search(r"(?i)\b(?:den|d\.)\s+(?P<raw>\d\S*(?:\s+\S+){0,2}?)\s+stillet\b", intro)
     if m:  # "har d. 99. smeptember 20x4 stillet": a date was meant, but it cannot be read
@@ -233,6 +244,9 @@ def letter_date(view: View, labelled: str | None, skip: list[tuple[int, int]]) -
         d = parse_date(labelled)
         if d:
             return d
+    own = _OWN_LETTER.search(view.text)
+    if own and parse_date(own["date"]):
+        return parse_date(own["date"])
     asked = [m.span() for m in _ASKED.finditer(view.text)]
     for m in DATE_IN_TEXT.finditer(view.text):
         at = view.at(m.start())

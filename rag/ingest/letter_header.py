@@ -20,6 +20,7 @@ _LABELS = {
               r"vor(?:es)?\s+(?:ref(?:erence)?|sag|j\.?\s*nr)|ref(?:erence)?(?=\s*\.?\s*(?::|\n|$))|eksp\.?\s*nr",
     "doknr": r"dok(?:ument)?\.?\s*(?:nr|id)|doknr|dok(?=\s*\.?\s*(?::|$))",
     "dato": r"dato",
+    "bilag": r"bilag(?=\s*\.?\s*(?::|\n|$))",  # a count of enclosures ("1"), above or beside the case number
     # labels whose values only need to be told apart from the ones above
     "cvr": r"cvr-?\s*nr|cvr",
     "aktid": r"akt-?id",
@@ -37,6 +38,7 @@ _VALUE = {
                          r"(?:\s*\+\s*\d[\d\s-]*\d)?"),
     "doknr": re.compile(r"[A-Z]{0,4}\d[\d/.-]*"),
     "dato": DATE_IN_TEXT,
+    "bilag": re.compile(r"\d{1,2}"),
     "cvr": re.compile(r"\d{2}\s?-?\d{2}\s?-?\d{2}\s?-?\d{2}"),
     "aktid": re.compile(r"\d{4,}"),
     "tel": re.compile(r"\+?\d[\d ]{6,}\d"),
@@ -232,6 +234,12 @@ def _assign_waiting(line: str, waiting: list[str], found: dict[str, str], notes:
             _assign_waiting(line.strip()[d.end():], waiting, found, notes, in_order)
             return
     value = line.strip()
+    split = _glued_doc_and_case(value) if waiting[:2] == ["doknr", "sagsnr"] else None
+    if split:
+        found.setdefault("doknr", split[0])
+        found.setdefault("sagsnr", split[1])
+        del waiting[:2]
+        return
     order = range(len(waiting)) if in_order else range(len(waiting) - 1, -1, -1)
     for i in order:
         key = waiting[i]
@@ -247,6 +255,19 @@ def _assign_waiting(line: str, waiting: list[str], found: dict[str, str], notes:
     key = waiting.pop(0 if in_order else len(waiting) - 1)
     if key in _NAMES and key not in found:
         notes.append(f"{_NAMES[key]} kunne ikke læses: {shorten(value)}")
+
+
+def _glued_doc_and_case(value: str) -> tuple[str, str] | None:
+    """'790380004-u18-852' under "Dok.id" and "J. nr.": the document number glued to the dashed case
+    number after it. The case number starts with a year where one fits ('…2010-156-0268'), else with
+    three digits ('004-u18-852'); the document number keeps at least four."""
+    m = re.fullmatch(r"(\d{7,})-(\S+)", value)
+    if m is None:
+        return None
+    digits = m[1]
+    year = digits[-4:]
+    size = 4 if re.fullmatch(r"(?:19|20)\d\d", year) else 3
+    return digits[:-size], f"{digits[-size:]}-{m[2]}"
 
 
 _NUMERIC = {"sagsnr", "doknr", "dato", "cvr", "aktid", "tel", "fax"}  # labels whose values hold digits

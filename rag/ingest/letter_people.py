@@ -18,10 +18,10 @@ _ASKER = [
     re.compile(rf"(?i:efter\s*ønske\s*(?:af\s+fra|fra|af))\s*(?:ikke-?medlem\s+af\s+udvalget\s*\(MFU\)\s+)?(?P<who>{_NAMES}|{_NAME})"),
     re.compile(rf"(?i:medlem\s+af\s+folketinget)\s+(?P<who>{_NAMES})"),
     re.compile(rf"(?i:folketingsmedlem)\s+(?P<who>{_NAMES}|{_NAME}(?=\s+har\b))"),
-    re.compile(rf"(?i:stillet\s+af)\s+(?P<who>{_NAMES})"),
+    re.compile(rf"(?i:stillet\s*af)\s*(?P<who>{_NAMES})"),  # also glued: "stillet afKarin Nødgaard (DF)"
     # "Johanne Schmidt-Nielsen (EL) har den 29. september 2015 stillet følgende spørgsmål"
     re.compile(rf"(?m:^)(?P<who>{_NAMES})\s+har\s+(?:(?:den|d\.)\s+[^\n]{{1,30}}?\s+)?stillet\b"),
-    re.compile(rf"(?i:spørgsmål(?:\s+\S+)?\s+fra)\s+(?P<who>{_NAMES})"),
+    re.compile(rf"(?i:spørgsmål(?:\s+\S+)?\s+fra)\s+(?P<who>{_NAMES}|{_NAME}(?=\s+stillet\b))"),
     re.compile(rf"(?i:spørger):[ \t]*(?P<who>{_WORD}(?:[ \t]+{_WORD}){{0,4}})"),
     re.compile(rf"af:\s*(?P<who>{_NAMES})\s*:"),
     re.compile(rf"\d{{4}}\s+af\s+(?P<who>{_NAMES}|{_NAME}(?=\s+til\s+\S*minister))"),
@@ -206,7 +206,8 @@ def enclosures(text: str, after: int) -> tuple[str, ...]:
 
 _PRELIMINARY = re.compile(
     r"(?i)foreløbig(?:t|e)?\s+(?:svar|besvar)|besvares\s+foreløbigt|forventes\s+(?:at\s+kunne\s+)?(?:endeligt\s+)?besvaret|"
-    r"forventer\s+(?:at\s+)?(?:kunne\s+)?(?:besvare|at\s+besvare)|vender\s+tilbage|"
+    r"forventer\s+(?:at\s+)?(?:kunne\s+)?(?:besvare|at\s+besvare)|vender\s+(?:\S+\s+){0,2}?tilbage|"
+    r"endelig(?:t|e)?\s+(?:svar|besvarelse)\s*,?\s*(?:når|så\s+snart|medio|ultimo|primo|senest)|"
     r"besvare[rs]?\s+(?:spørgsmålet\s+)?endeligt\s*,?\s*(?:når|så\s+snart|medio|ultimo|primo|senest)|"
     r"ikke\s+(?:været\s+)?muligt\s+at\s+besvare\s+spørgsmålet\s+inden\s+for\s+(?:svar)?fristen|"
     r"spørgsmålet\s+vil\s+blive\s+besvaret|\bvil\s+(?:\S+\s+){0,5}besvare\s+spørgsmålet")
