@@ -520,10 +520,19 @@ def test_a_promise_of_the_real_answer_later_is_preliminary(answer: str) -> None:
     ("og Fødevareministeriet • Slotsholmsgade 12 • 1216", "letterhead"),
     ("_" * 40, "page"),
     ("• 2013: 45 sager • 2014: 51 sager • 2015: 38 sager", None),  # a list in an answer is prose
+    ("Region Hovedstaden | 1.204 | 1.310 | 2020", None),  # and so is a table's row
     ("Dette gælder også den analyse, som blev udarbejdet i februar 2009.", None),
 ])
 def test_what_is_not_prose(line: str, kind: str | None) -> None:
     assert boilerplate(line) == kind
+
+
+def test_a_word_broken_across_a_page_keeps_its_line() -> None:
+    text = ("Spørgsmål nr. 9:\n”Hvad koster ordningen?”\nSvar:\nOrdningen koster 40 mio. kr. årligt, og udgifterne til\n"
+            "den samlede samfunds-\nSlotsholmsgade 10 • 1216 København K • Tlf. 33 92 33 00\n"
+            "økonomiske analyse er ikke opgjort.\n")
+    doc = parse_letter(text, "brev.txt")
+    assert "den samlede samfunds-" in doc.answer and doc.answer.endswith("analyse er ikke opgjort.")
 
 
 def test_a_number_alone_does_not_make_a_letter() -> None:

@@ -145,8 +145,9 @@ _LABELLED = re.compile(r"(?i)^(?:j\.?\s*nr|journ?\.?\s*nr|sags?\.?\s*nr|sagsnumm
 _LABEL_IN_LINE = re.compile(r"(?:Dato|Sags?\s?nr|Dok\.?\s?nr|J\.\s?nr|Enhed|Kontor|Sagsbeh)\.?\s?:")
 _MINISTRY = re.compile(r"^[A-ZÆØÅ][A-ZÆØÅ\s,.-]*MINISTER(?:IET|EN)$|^\S*ministeriet$|^Ministeriet\s+for\s.+$")
 # A footer's fields between bullets: "og Fødevareministeriet • Slotsholmsgade 12 • 1216"
-_FOOTER_FIELDS = re.compile(r"(?i)^(?=(?:.*\s[•|]\s){2})"
-                            r"(?=.*(?:ministeri|gade\b|vej\b|plads\b|\btlf|\bcvr\b|www\.|@|\d{4}$))")
+# (bullets only: cells between "|" are a table's, and a table row may end in a year)
+_FOOTER_FIELDS = re.compile(r"(?i)^(?=(?:.*\s•\s){2})"
+                            r"(?=.*(?:ministeri|gade\b|vej\b|plads\b|\btlf|\bcvr\b|www\.|@|københavn|postboks))")
 _DATE_LINE = re.compile(r"(?i)^(?:københavn|aarhus)?,?\s*(?:den|d\.)?\s*(?:dato:?\s*)?$")
 
 

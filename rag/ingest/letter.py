@@ -258,14 +258,15 @@ def _answer_spans(view: View, start: int) -> tuple[list[tuple[int, int]], int]:
             break
         kind = boilerplate(line)
         if kind and not _continues(text, found[i - 1] if i else None, s, e) and not _table_cell(found, i, text):
-            if run and kind == "letterhead" and re.search(r"\w-$", text[run[-1][0]:run[-1][1]]) and len(run) > 1:
+            if len(run) > 1 and kind == "letterhead" and _broken_into(text[run[-1][0]:run[-1][1]], line):
                 run.pop()  # "Miljø-" / "og Fødevareministeriet • Slotsholmsgade 12": the word goes on in the footer
             if run:
                 spans.append((run[0][0], run[-1][1]))
                 run = []
             gap = "letterhead" if kind == "letterhead" or gap == "letterhead" else "page"
             continue
-        if gap == "letterhead" and spans and not run and not _substantive(line):
+        broken = spans and text[spans[-1][1] - 1] == "-" and line[:1].islower()  # "samfunds-" / footer / "økonomiske"
+        if gap == "letterhead" and spans and not run and not _substantive(line) and not broken:
             continue
         run.append((s, e))
         gap = ""
@@ -278,6 +279,12 @@ def _answer_spans(view: View, start: int) -> tuple[list[tuple[int, int]], int]:
         if cut > s:
             spans.append(strip_span(text, s, cut))
     return spans, (spans[-1][1] if spans else begin)
+
+
+def _broken_into(fragment: str, letterhead: str) -> bool:
+    """A short line whose last word is broken and goes on in the letterhead line after it ("Miljø-" /
+    "og Fødevareministeriet • …"); not a word broken across a page, where the footer is whole."""
+    return bool(re.search(r"\w-$", fragment)) and len(fragment.split()) <= 3 and letterhead[:1].islower()
 
 
 def _continues(text: str, previous: tuple[int, int] | None, start: int, end: int) -> bool:
