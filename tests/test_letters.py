@@ -1,10 +1,10 @@
 """Real answer letters of many ministries (tests/fixtures/letters) parse into the fields users cite.
 
-- dev/ (47 letters), dev2/ (44) and dev3/ (38), the later two collected after the parser's first and
-  second versions to find where it had been fitted: every field of every letter is asserted against
-  its gold value;
-- heldout/ (24 letters, never read while the parser was written) and the 20 letters of the shared
-  sample: the issue's targets (recognised, number, citation, answer, case number, date);
+- dev/ … dev5/ (211 letters), each later set collected after a round of parser changes to find where
+  it had been fitted: every field of every letter is asserted against its gold value, except the
+  known misses listed with their reasons;
+- heldout/, heldout2/, heldout3/ (88 letters, never read while the parser was written): only their
+  shares are checked, against the figures last reported; the shared sample: the issue's targets;
 - all of them: no letterhead, address, stamp, footer or page number inside a question or answer.
 """
 
@@ -24,7 +24,7 @@ LETTERS = REPO / "tests" / "fixtures" / "letters"
 SAMPLE = SHARED / "corpora" / "ft-svar-sample"
 DEV = [(folder, json.loads(line)) for folder in ("dev", "dev2", "dev3", "dev4", "dev5")
        for line in (LETTERS / folder / "gold.jsonl").read_text(encoding="utf-8").splitlines()]
-# Printed values the parser cannot read, and why. Everything else in dev/ and dev2/ must be right.
+# Printed values the parser cannot read, and why. Everything else in the dev sets must be right.
 KNOWN_MISSES = {
     **{("SUU_43_ft20072-516924.txt", field): "a fragment: no heading, no number, half the text mis-encoded"
        for field in ("recognized", "number", "question_found", "answer_found", "kind")},
@@ -73,14 +73,16 @@ def test_every_known_miss_is_still_missed() -> None:
 # that is below TARGETS the issue's target is not met; these floors keep it from getting worse.
 HELDOUT_REPORTED = {
     "heldout": {"recognized": 24 / 24, "number": 24 / 24, "citation_number": 24 / 24, "answer_found": 24 / 24,
-                "sagsnr": 14 / 17, "date": 20 / 22},
+                "sagsnr": 15 / 17, "date": 20 / 22},
     "heldout2": {"recognized": 31 / 32, "number": 30 / 32, "citation_number": 31 / 32, "answer_found": 31 / 32,
-                 "sagsnr": 14 / 19, "date": 26 / 30},
+                 "sagsnr": 16 / 20, "date": 26 / 30},
+    "heldout3": {"recognized": 32 / 32, "number": 32 / 32, "citation_number": 32 / 32, "answer_found": 31 / 32,
+                 "sagsnr": 17 / 20, "date": 26 / 27},
 }
 
 
 @pytest.mark.heldout
-@pytest.mark.parametrize("folder", ["heldout", "heldout2"])
+@pytest.mark.parametrize("folder", sorted(HELDOUT_REPORTED))
 def test_heldout_letters_do_not_fall_below_what_was_reported(folder: str) -> None:
     """Only the shares are shown on failure: the held-out letters stay unread while developing."""
     scores = evaluate_folder(LETTERS / folder)

@@ -528,8 +528,9 @@ def test_what_is_not_prose(line: str, kind: str | None) -> None:
 
 
 def test_a_word_broken_across_a_page_keeps_its_line() -> None:
-    text = ("Spørgsmål nr. 9:\n”Hvad koster ordningen?”\nSvar:\nOrdningen koster 40 mio. kr. årligt, og udgifterne til\n"
-            "den samlede samfunds-\nSlotsholmsgade 10 • 1216 København K • Tlf. 33 92 33 00\n"
+    text = ("Spørgsmål nr. 9:\n”Hvad koster ordningen?”\nSvar:\n"
+            "Ordningen koster 40 mio. kr. årligt, og udgifterne til\nden samlede samfunds-\n"
+            "Slotsholmsgade 10 • 1216 København K • Tlf. 33 92 33 00\n"
             "økonomiske analyse er ikke opgjort.\n")
     doc = parse_letter(text, "brev.txt")
     assert "den samlede samfunds-" in doc.answer and doc.answer.endswith("analyse er ikke opgjort.")
