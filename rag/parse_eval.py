@@ -151,8 +151,22 @@ def evaluate_folder(folder: Path, with_url: bool = False) -> Scores:
     return scores
 
 
+def combined(results: dict[str, Scores]) -> Scores:
+    """The folders' scores together, as one set."""
+    out = Scores()
+    for s in results.values():
+        for key, n in s.total.items():
+            out.total[key] = out.total.get(key, 0) + n
+            out.right[key] = out.right.get(key, 0) + s.right.get(key, 0)
+        out.misses += s.misses
+    return out
+
+
 def format_scores(results: dict[str, Scores]) -> str:
-    """A Markdown table: one row per field, one column per folder (share right, and n)."""
+    """A Markdown table: one row per field, one column per folder (share right, and n), and with
+    several folders a last column for all of them together ("i alt")."""
+    if len(results) > 1:
+        results = {**results, "i alt": combined(results)}
     names = list(results)
     rows = ["| felt | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
     for key in FIELDS:

@@ -149,3 +149,23 @@ def test_an_ft_dk_address_fills_what_the_text_lacks(tmp_path: Path) -> None:
     from rag import citation
 
     assert citation(doc).startswith("KUU alm. del spm. 57")
+
+
+def test_rag_eval_parse_prints_a_column_per_folder_and_their_total(capsys: pytest.CaptureFixture[str]) -> None:
+    from rag.cli import main
+
+    assert main(["eval-parse", str(LETTERS / "dev4"), str(LETTERS / "dev5"), "--misses"]) == 0
+    out = capsys.readouterr().out
+    header = out.splitlines()[0]
+    assert header.endswith("dev4 | " + str(LETTERS / "dev5") + " | i alt |")
+    row = next(line for line in out.splitlines() if line.startswith("| spørgsmålets nummer |"))
+    assert row.endswith("| 1.00 (49/49) | 0.99 (81/82) |")  # dev4 32/33 (UVT_58 answers 57 and 58)
+    assert "UVT_58_ft20091-812312.txt: number: facit '58', læst '57'" in out
+
+
+def test_rag_eval_parse_names_a_folder_without_gold(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from rag.cli import main
+
+    (tmp_path / "brev.txt").write_text("Svar på spørgsmål 1", encoding="utf-8")
+    assert main(["eval-parse", str(tmp_path)]) != 0
+    assert "gold.jsonl" in capsys.readouterr().err
