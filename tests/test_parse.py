@@ -536,6 +536,27 @@ def test_a_word_broken_across_a_page_keeps_its_line() -> None:
     assert "den samlede samfunds-" in doc.answer and doc.answer.endswith("analyse er ikke opgjort.")
 
 
+_NO_QUESTION_HEADING = ("Civil- og Politiafdelingen\nDato:Kontor:Sagsnr.:Dok.:\n"
+                        "26. maj 2010Dyrevelfærdskontoret2010-156-0268MCO41088\n"
+                        "Hermed sendes besvarelse af spørgsmål nr. 76, som Folketingets Retsudvalg har stillet til "
+                        "justitsministeren den 20. maj 2010.\n{question}\n"
+                        "Svar:\nJeg kan oplyse, at henvendelsen er besvaret.\n")
+
+
+def test_without_a_heading_the_question_is_the_quote_before_the_answer() -> None:
+    question = "”Ministeren bedes kommentere henvendelsen af 19. maj og oplyse, hvad der er gjort.”"
+    doc = parse_letter(_NO_QUESTION_HEADING.format(question=question), "brev.txt")
+    assert doc.question == question.strip("”")
+    assert (doc.sagsnr, doc.doknr, doc.dato, doc.asked_date) == ("2010-156-0268", "MCO41088", date(2010, 5, 26),
+                                                                 date(2010, 5, 20))
+
+
+def test_a_question_that_starts_too_early_does_not_hide_the_letterhead_s_labels() -> None:
+    doc = parse_letter(_NO_QUESTION_HEADING.format(question="Ministeren bedes kommentere henvendelsen."), "brev.txt")
+    assert doc.question.startswith("Civil- og Politiafdelingen")  # no heading, no quote: all before the answer
+    assert (doc.sagsnr, doc.dato) == ("2010-156-0268", date(2010, 5, 26))
+
+
 def test_a_number_alone_does_not_make_a_letter() -> None:
     text = "Notat om TRU spm. 412\n\nDer blev talt om færgerne og om, hvad de koster for kommunerne.\n"
     assert parse_letter(text, "notat.txt").kind == "text"

@@ -101,7 +101,11 @@ def _intro_end(v: str, limit: int) -> int:
     """Where the opening sentence(s) end, when the question has no heading of its own."""
     ends = [m.end() for m in re.finditer(r"(?i)(?:hermed\s+(?:skal\s+)?besvar\w*|efter\s+ønske\s+fra[^.\n]*?"
                                          r"\([A-ZÆØÅ]{1,4}\))\s*\.|følgende\s+spørgsmål\s*:", v[:limit])]
-    return ends[-1] if ends else 0
+    if ends:
+        return ends[-1]
+    # no opening the parser knows: the question quoted last before the answer, else all before it
+    quoted = [m for m in _QUOTED.finditer(v, 0, limit) if _substantive(m["q"])]
+    return quoted[-1].start() if quoted else 0
 
 
 def parse_letter(text: str, file: str, url: str | None = None) -> Document | None:
@@ -165,6 +169,12 @@ def _document(view: View, file: str, url: str | None, head: str, question_marker
         notes = notes + ["spørgsmålets nummer står ikke i brevet"]
     header = labels.header_values(text, exclude=spans)
     notes = notes + header.notes
+    if q_span and not {"sagsnr", "dato"} <= header.values.keys():
+        # a question found too early may hold the letterhead (its heading was missed): read the labels
+        # before the answer once more, for what the first reading lacks
+        before = labels.header_values(text[:answer_spans[0][0] if answer_spans else len(text)])
+        header.values.update({k: v for k, v in before.values.items()
+                              if k in ("sagsnr", "dato") and k not in header.values})
     sagsnr, doknr = header.values.get("sagsnr"), header.values.get("doknr")
     if sagsnr is None:
         sagsnr = labels.unlabelled_sagsnr(text, exclude=spans)
