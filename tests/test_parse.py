@@ -485,6 +485,8 @@ def test_a_footer_between_bullets_and_the_word_broken_into_it_stay_out_of_the_an
     ("DatoJ. nr.\n25. marts 20132013-404\n", {"dato": "25. marts 2013", "sagsnr": "2013-404"}),
     ("Bilag\nSag/ID Nr.\nEnhed\nDato\n1\n2022 - 2977\nANA\n1. juli 2022\n",  # the Bilag cell holds "1"
      {"bilag": "1", "sagsnr": "2022 - 2977", "dato": "1. juli 2022"}),
+    ("Sag/ID Nr.\nEnhed\nDato\n1\n2022 - 2977\nANA\n1. juli 2022\n",  # "1" is no case number: another column's
+     {"sagsnr": "2022 - 2977", "dato": "1. juli 2022"}),
 ])
 def test_glued_and_columned_header_values(text: str, values: dict[str, str]) -> None:
     assert letter_header.header_values(text).values == values

@@ -101,7 +101,7 @@ def header_values(text: str, exclude: Sequence[tuple[int, int]] = ()) -> Header:
                 continue
             rest = line[m.end():]
             v = _VALUE[key].match(rest)
-            if v is None or re.match(r"[a-zæøå]", rest[v.end():v.end() + 1]):
+            if v is None or re.match(r"[a-zæøå]", rest[v.end():v.end() + 1]) or not _plausible(key, v.group(0)):
                 if rest.strip() and key in _NAMES:
                     header.notes.append(f"{_NAMES[key]} kunne ikke læses: {shorten(rest)}")
                 continue
@@ -243,7 +243,7 @@ def _assign_waiting(line: str, waiting: list[str], found: dict[str, str], notes:
     order = range(len(waiting)) if in_order else range(len(waiting) - 1, -1, -1)
     for i in order:
         key = waiting[i]
-        if key in _VALUE and key not in found and _VALUE[key].fullmatch(value):
+        if key in _VALUE and key not in found and _VALUE[key].fullmatch(value) and _plausible(key, value):
             found[key] = value.strip(" .,")
             # in a block, the labels before it stayed empty; else every other waiting label did
             skipped = waiting[:i] if in_order else waiting[:i] + waiting[i + 1:]
@@ -252,9 +252,18 @@ def _assign_waiting(line: str, waiting: list[str], found: dict[str, str], notes:
             return
     if in_order and waiting[0] in _NUMERIC and not re.search(r"\d", value):
         return  # the second line of the value above ("Kontoret for Organiseret / Kriminalitet"), not this one's
+    if in_order and waiting[0] in _NAMES and "-" in waiting:
+        waiting.remove("-")  # no value of ours: a column we do not read ("Enhed", "Kontor") had it
+        return
     key = waiting.pop(0 if in_order else len(waiting) - 1)
     if key in _NAMES and key not in found:
         notes.append(f"{_NAMES[key]} kunne ikke læses: {shorten(value)}")
+
+
+def _plausible(key: str, value: str) -> bool:
+    """A case number has at least three digits ("601-31", "2022 - 2977"); a lone "1" below "Sag/ID Nr."
+    belongs to the column beside it."""
+    return key != "sagsnr" or len(re.findall(r"\d", value)) >= 3
 
 
 def _glued_doc_and_case(value: str) -> tuple[str, str] | None:
