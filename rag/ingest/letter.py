@@ -117,6 +117,22 @@ def parse_letter(text: str, file: str, url: str | None = None) -> Document | Non
     asker, minister asked), the signature (signer, title, answering minister), whether the answer
     is preliminary, and the question and answer as verbatim spans (also as `sections`).
     """
+    plain = text.translate(_ODD_SPACES)  # the same length: every span found in it fits `text`
+    doc = _parse(plain, file, url)
+    if doc is None or plain == text:
+        return doc
+    return replace(doc, text=text, question=_joined(text, doc, "question"), answer=_joined(text, doc, "answer"))
+
+
+# No-break, thin and other fixed-width spaces (web pages' "&nbsp;") read as plain spaces, one for one
+_ODD_SPACES = str.maketrans({c: " " for c in "\u00a0\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f"})
+
+
+def _joined(text: str, doc: Document, kind: str) -> str | None:
+    return "\n\n".join(text[s.start:s.end] for s in doc.sections if s.kind == kind) or None
+
+
+def _parse(text: str, file: str, url: str | None) -> Document | None:
     view = View.of(text)
     v = view.text
     marks = _markers(v)
@@ -259,6 +275,9 @@ def _answer_spans(view: View, start: int) -> tuple[list[tuple[int, int]], int]:
     gap = ""  # the kind of lines since the last prose line: "", "page" or "letterhead"
     for i, (s, e) in enumerate(found):
         cut = people.inline_signature(text, s, e)
+        row = labels.label_row_start(text, s, e)
+        if row is not None and row > s and (cut is None or row < cut):
+            cut = row  # a letter on one line: its answer stops at its letterhead's row of labels
         if cut is not None:  # a letter on one line: its answer stops where the signature starts
             found[i + 1:] = []
             s, e = strip_span(text, s, cut)

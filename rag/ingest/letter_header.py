@@ -38,7 +38,7 @@ _VALUE = {
                          r"(?:\s*\+\s*\d[\d\s-]*\d)?"),
     "doknr": re.compile(r"[A-Z]{0,4}\d[\d/.-]*"),
     "dato": DATE_IN_TEXT,
-    "bilag": re.compile(r"\d{1,2}"),
+    "bilag": re.compile(r"\d{1,2}(?![\d.])"),
     "cvr": re.compile(r"\d{2}\s?-?\d{2}\s?-?\d{2}\s?-?\d{2}"),
     "aktid": re.compile(r"\d{4,}"),
     "tel": re.compile(r"\+?\d[\d ]{6,}\d"),
@@ -124,35 +124,89 @@ def _continued(value: str, after: list[str]) -> str:
     return value
 
 
-# A table's row of labels and its row of values flattened onto one line, as PDF extraction leaves
-# them: "Bilag Sag/ID Nr. Enhed Dato 2022 - 8657 SP 21. februar 2022" (the Bilag cell is empty).
-_ROW_LABEL = (r"(?:Bilag|Sag\s?/\s?ID(?:\s?Nr\.?)?|Sags?\.?\s?nr\.?|J\.\s?nr\.?|Journal(?:nummer|\s?nr\.?)|Enhed|"
-              r"Kontor|Dato|Dok\.?\s?nr\.?|Sagsbeh(?:andler)?\.?|Initialer)")
-_LABEL_ROW = re.compile(rf"(?<!\S)(?:{_ROW_LABEL}\s+)+{_ROW_LABEL}\s+(?=\S)")
+# A table's row of labels and its row of values flattened onto one line, as PDF extraction and
+# one-line copies of letters leave them: "Bilag Sag/ID Nr. Enhed Dato 2022 - 8657 SP 21. februar 2022"
+# (the Bilag cell is empty), "Tel. Mail Web CVR-nr. Sags nr. Akt-id 6198 4000 uim@uim.dk www.uim.dk
+# 36977191 2023 - 1234 6198". Each label's value is read in the row's order by its type.
+_ROW_LABELS = {
+    "sagsnr": r"Sag\s?/\s?ID(?:\s?Nr\.?)?|Sags?\.?\s?nr\.?|Sagsnummer|J\.\s?nr\.?|Journal(?:nummer|\s?nr\.?)|"
+              r"Ref\.-nr\.|Vor(?:es)?\s+ref\.?|Sag(?![\wæøå])",
+    "doknr": r"Dok(?:ument)?\.?\s?(?:nr|id)\.?|Doknr\.?",
+    "dato": r"Dato",
+    "tel": r"Tlf\.?(?:\s?nr\.?)?|Tel\.?|Telefon",
+    "fax": r"Telefax|Fax",
+    "mail": r"E-?mail|E-post|Mail",
+    "web": r"Web",
+    "cvr": r"CVR(?:-|\s)?(?:nr\.?)?",
+    "ean": r"EAN(?:\s?nr\.?)?",
+    "aktid": r"Akt-?\s?id",
+    "bilag": r"Bilag",
+    "-": r"Enhed|Kontor|Sagsbeh(?:andler)?\.?|Initialer|Afdeling|Deres\s+ref\.?",
+}
+_ROW_LABEL = "(?:" + "|".join(f"(?P<{k if k != '-' else 'other'}>{v})" for k, v in _ROW_LABELS.items()) + r")\s*:?"
+_ROW_ONE = re.compile(_ROW_LABEL)
+_ANY_ROW_LABEL = "(?:" + "|".join(_ROW_LABELS.values()) + r")\s*:?"
+_LABEL_ROW = re.compile(rf"(?<!\S)(?:{_ANY_ROW_LABEL}\s+)+{_ANY_ROW_LABEL}\s+(?=\S)")
+_PHONE = re.compile(r"(?:\+45\s?)?\d{2}\s?\d{2}\s?\d{2}\s?\d{2}(?!\d)")
+_ROW_VALUE = {
+    "sagsnr": _VALUE["sagsnr"], "doknr": _VALUE["doknr"], "dato": DATE_IN_TEXT,
+    "tel": _PHONE, "fax": _PHONE,
+    "mail": _VALUE["mail"], "web": _VALUE["web"], "cvr": re.compile(r"\d{2}\s?-?\d{2}\s?-?\d{2}\s?-?\d{2}(?!\d)"),
+    "ean": re.compile(r"\d{13}(?!\d)"), "aktid": re.compile(r"\d{4,}"), "bilag": re.compile(r"\d{1,2}(?=\s|$)"),
+}
+
+
+def label_row_start(text: str, start: int, end: int) -> int | None:
+    """Where a flattened row of labels ("Tel. Mail Web CVR-nr. Sagsnr.") begins in text[start:end]."""
+    m = _LABEL_ROW.search(text, start, end)
+    return m.start() if m else None
 
 
 def _label_row(line: str, found: dict[str, str]) -> None:
-    """Values of a flattened row of labels: each typed label (case number, document number, date)
-    takes the first value after the row that looks like one, in the row's order; the untyped
-    labels' values (Enhed, Kontor) are passed over."""
+    """Values of a flattened row of labels, in the row's order: a label whose kind of value (date, case
+    number, phone, e-mail …) stands next takes it, else its cell was empty; a label we do not read
+    ("Enhed", "Kontor") takes one word. Where the order breaks down, a date, case number or document
+    number label takes the first value after the row that looks like one."""
     m = _LABEL_ROW.search(line)
     if m is None:
         return
-    keys = [next((k for k in ("sagsnr", "doknr", "dato") if re.fullmatch(_LABELS[k], flat(w).lower().rstrip(".:"))),
-                 None) for w in re.findall(_ROW_LABEL, m.group(0))]
-    zone, pos = line[m.end():m.end() + 120], 0
-    for key in keys:
-        if key is None or key in found:
+    keys = []
+    for one in _ROW_ONE.finditer(m.group(0)):
+        keys.append(next(k for k in _ROW_LABELS if one[k if k != "-" else "other"]))
+    zone, pos = line[m.end():m.end() + 160], 0
+    read: dict[str, str] = {}
+    for i, key in enumerate(keys):
+        pos = len(zone) - len(zone[pos:].lstrip(" :"))
+        if key == "-":
+            nxt = next((k for k in keys[i + 1:] if k != "-"), None)
+            word = re.match(r"\S+", zone[pos:])
+            if word and (not re.search(r"\d", word.group(0)) or not (nxt and _ROW_VALUE[nxt].match(zone, pos))):
+                pos += word.end()
             continue
-        if key == "dato":
-            value = DATE_IN_TEXT.search(zone, pos)
-        else:
-            value = next((v for v in _VALUE[key].finditer(zone, pos) if not DATE_IN_TEXT.match(zone, v.start())
-                          and (len(re.findall(r"\d", v.group(0))) >= 5 or re.search(r"\d[-./]\s?\w", v.group(0)))),
-                         None)
-        if value:
-            found[key] = value.group(0).strip(" .,")
-            pos = value.end()
+        v = _ROW_VALUE[key].match(zone, pos)
+        if v and _plausible(key, v.group(0)) and not (key in ("sagsnr", "doknr") and DATE_IN_TEXT.match(zone, pos)):
+            read[key] = v.group(0).strip(" .,")
+            pos = v.end()
+    for key in ("sagsnr", "doknr", "dato"):
+        if key in keys and key not in read:
+            value = _first_after(zone, key)
+            if value:
+                read[key] = value
+    for key, value in read.items():
+        if key in ("sagsnr", "doknr", "dato"):
+            found.setdefault(key, value)
+
+
+def _first_after(zone: str, key: str) -> str | None:
+    """The first value in `zone` that looks like a `key` (date, case or document number)."""
+    if key == "dato":
+        d = DATE_IN_TEXT.search(zone)
+        return d.group(0) if d else None
+    for v in _VALUE[key].finditer(zone):
+        if not DATE_IN_TEXT.match(zone, v.start()) and (len(re.findall(r"\d", v.group(0))) >= 5
+                                                           or re.search(r"\d[-./]\s?\w", v.group(0))):
+            return v.group(0).strip(" .,")
+    return None
 
 
 # The ministries' journal numbers, "2022-5074" / "2023 - 3926", on a line of their own
