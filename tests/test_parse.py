@@ -349,6 +349,13 @@ def test_header_labels_and_values_in_separate_columns() -> None:
     ("Bilag Journalnummer Kontor 1 400.C.2-0 EUK 7. januar 2005 Under henvisning til", {"sagsnr": "400.C.2-0"}),
     ("Dato J.nr. 7. januar 2005 2004-1234", {"dato": "7. januar 2005", "sagsnr": "2004-1234"}),
     ("Enhed Kontor Dato Socialkontoret SK 3. maj 2019", {"dato": "3. maj 2019"}),
+    # each value by its type, in the row's order: the phone and CVR numbers are not the case number
+    ("Tel. Mail Web CVR-nr. Sags nr. Akt-id 6198 4000 uim@uim.dk www.uim.dk 36977191 2023 - 1234 6198 Svar",
+     {"sagsnr": "2023 - 1234", "aktid": "6198"}),
+    ("Dato: Enhed: Sagsnr.: Dok.nr.: Bilag: 5. februar 2019 SIO 2019/000326 865947 1 FORSVARSMINISTEREN",
+     {"dato": "5. februar 2019", "sagsnr": "2019/000326", "doknr": "865947"}),
+    ("Bilag Sag/ID Nr. Enhed DATO 2022 - 8657 SP 21. februar 2022",
+     {"sagsnr": "2022 - 8657", "dato": "21. februar 2022"}),
 ])
 def test_a_row_of_labels_and_its_row_of_values_on_one_line(line: str, values: dict[str, str]) -> None:
     assert letter_header.header_values(line).values == values
@@ -557,6 +564,26 @@ def test_a_question_that_starts_too_early_does_not_hide_the_letterhead_s_labels(
     doc = parse_letter(_NO_QUESTION_HEADING.format(question="Ministeren bedes kommentere henvendelsen."), "brev.txt")
     assert doc.question.startswith("Civil- og Politiafdelingen")  # no heading, no quote: all before the answer
     assert (doc.sagsnr, doc.dato) == ("2010-156-0268", date(2010, 5, 26))
+
+
+def test_no_break_spaces_read_as_spaces_and_the_quotes_stay_verbatim() -> None:
+    text = ("Sagsnr.:\u00a02019-1234\nDato:\u00a03.\u00a0maj 2019\nSpørgsmål nr. 5:\n”Hvad koster det?”\n"
+            "Svar:\nDet koster\u00a040 mio. kr.\n")
+    doc = parse_letter(text, "brev.txt")
+    assert (doc.sagsnr, doc.dato, doc.spm_nr) == ("2019-1234", date(2019, 5, 3), 5)
+    assert doc.text == text and doc.answer == "Det koster\u00a040 mio. kr."
+
+
+@pytest.mark.parametrize("tail", ["23. marts 2020 J.nr. 2020 - 1474 Venlig hilsen Mette Frederiksen",
+                                  "Tel. Mail CVR-nr. Sagsnr. 3392 9700 ufm@ufm.dk 12345678 2020 - 1474",
+                                  "23. marts 2020"])
+def test_a_one_line_letter_s_answer_stops_at_its_letterhead(tail: str) -> None:
+    text = ("Spørgsmål nr. 27: ”Hvad gør ministeren?” Svar: Jeg vil oplyse udvalget nærmere herom, når "
+            "drøftelserne med parterne er tilendebragt. " + tail)
+    doc = parse_letter(text, "brev.txt")
+    assert doc.answer == "Jeg vil oplyse udvalget nærmere herom, når drøftelserne med parterne er tilendebragt."
+    assert doc.dato == (None if tail.startswith("Tel") else date(2020, 3, 23))
+    assert doc.sagsnr == (None if tail[0].isdigit() and "J.nr" not in tail else "2020 - 1474")
 
 
 def test_a_number_alone_does_not_make_a_letter() -> None:

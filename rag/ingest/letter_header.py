@@ -143,9 +143,11 @@ _ROW_LABELS = {
     "bilag": r"Bilag",
     "-": r"Enhed|Kontor|Sagsbeh(?:andler)?\.?|Initialer|Afdeling|Deres\s+ref\.?",
 }
-_ROW_LABEL = "(?:" + "|".join(f"(?P<{k if k != '-' else 'other'}>{v})" for k, v in _ROW_LABELS.items()) + r")\s*:?"
+# capitalised, in any case after that ("Dato", "DATO", "J. NR.")
+_ROW_LABEL = (r"(?=[A-ZÆØÅ])(?i:" + "|".join(f"(?P<{k if k != '-' else 'other'}>{v})" for k, v in _ROW_LABELS.items())
+              + r")\s*:?")
 _ROW_ONE = re.compile(_ROW_LABEL)
-_ANY_ROW_LABEL = "(?:" + "|".join(_ROW_LABELS.values()) + r")\s*:?"
+_ANY_ROW_LABEL = r"(?=[A-ZÆØÅ])(?i:" + "|".join(_ROW_LABELS.values()) + r")\s*:?"
 _LABEL_ROW = re.compile(rf"(?<!\S)(?:{_ANY_ROW_LABEL}\s+)+{_ANY_ROW_LABEL}\s+(?=\S)")
 _PHONE = re.compile(r"(?:\+45\s?)?\d{2}\s?\d{2}\s?\d{2}\s?\d{2}(?!\d)")
 _ROW_VALUE = {
@@ -156,10 +158,19 @@ _ROW_VALUE = {
 }
 
 
+# A date and a labelled case or document number after it, inside running text: a one-line letter's
+# header or footer ("… tilendebragt. 23. marts 2020 J.nr. 2020 - 1474 Venlig hilsen")
+_DATED_LABEL = re.compile(r"(?<=[.!?”\"»)]\s)(?:" + DATE_IN_TEXT.pattern + r")\s+(?:"
+                          + _ROW_LABELS["sagsnr"] + "|" + _ROW_LABELS["doknr"] + r")\s*:?\s*\S*\d")
+_TRAILING_DATE = re.compile(r"(?<=[.!?”\"»)]\s)(?:" + DATE_IN_TEXT.pattern + r")\s*$")
+
+
 def label_row_start(text: str, start: int, end: int) -> int | None:
-    """Where a flattened row of labels ("Tel. Mail Web CVR-nr. Sagsnr.") begins in text[start:end]."""
-    m = _LABEL_ROW.search(text, start, end)
-    return m.start() if m else None
+    """Where a one-line letter's letterhead starts inside text[start:end]: a flattened row of labels
+    ("Tel. Mail Web CVR-nr. Sagsnr."), a date with a labelled number after it, or a date that ends it."""
+    found = [m.start() for m in (_LABEL_ROW.search(text, start, end), _DATED_LABEL.search(text, start, end),
+                                 _TRAILING_DATE.search(text, start, end)) if m]
+    return min(found) if found else None
 
 
 def _label_row(line: str, found: dict[str, str]) -> None:
