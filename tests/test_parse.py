@@ -586,6 +586,13 @@ def test_a_one_line_letter_s_answer_stops_at_its_letterhead(tail: str) -> None:
     assert doc.sagsnr == (None if tail[0].isdigit() and "J.nr" not in tail else "2020 - 1474")
 
 
+def test_a_date_inside_a_multi_line_answer_does_not_end_it() -> None:
+    text = ("Spørgsmål nr. 3:\n”Hvornår trådte loven i kraft?”\nSvar:\nLoven blev vedtaget. 1. januar 2020\n"
+            "trådte den i kraft, og den er siden ændret to gange.\nMed venlig hilsen\n")
+    doc = parse_letter(text, "brev.txt")
+    assert doc.answer.endswith("og den er siden ændret to gange.")
+
+
 def test_a_number_alone_does_not_make_a_letter() -> None:
     text = "Notat om TRU spm. 412\n\nDer blev talt om færgerne og om, hvad de koster for kommunerne.\n"
     assert parse_letter(text, "notat.txt").kind == "text"

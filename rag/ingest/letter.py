@@ -275,12 +275,12 @@ def _answer_spans(view: View, start: int) -> tuple[list[tuple[int, int]], int]:
     gap = ""  # the kind of lines since the last prose line: "", "page" or "letterhead"
     for i, (s, e) in enumerate(found):
         cut = people.inline_signature(text, s, e)
-        row = labels.label_row_start(text, s, e)
-        if row is not None and row > s and (cut is None or row < cut):
-            cut = row  # a letter on one line: its answer stops at its letterhead's row of labels
         if cut is not None:  # a letter on one line: its answer stops where the signature starts
             found[i + 1:] = []
             s, e = strip_span(text, s, cut)
+        row = labels.label_row_start(text, s, e)
+        if row is not None and row > s:  # a letter on one line: this line's prose stops at its letterhead
+            s, e = strip_span(text, s, row)
         line = text[s:e]
         nxt = text[found[i + 1][0]:found[i + 1][1]] if i + 1 < len(found) else ""
         if people.signature_line(line, nxt) or (not run and spans and people.lone_name(line)):
