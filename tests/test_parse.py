@@ -351,7 +351,11 @@ def test_header_labels_and_values_in_separate_columns() -> None:
     ("Enhed Kontor Dato Socialkontoret SK 3. maj 2019", {"dato": "3. maj 2019"}),
     # each value by its type, in the row's order: the phone and CVR numbers are not the case number
     ("Tel. Mail Web CVR-nr. Sags nr. Akt-id 6198 4000 uim@uim.dk www.uim.dk 36977191 2023 - 1234 6198 Svar",
-     {"sagsnr": "2023 - 1234", "aktid": "6198"}),
+     {"sagsnr": "2023 - 1234"}),
+    ("København K DatoDok.idJ. nr. 23. november 2009927053004-u18-1346 Frederiksholms Kanal",  # all glued
+     {"dato": "23. november 2009", "doknr": "927053", "sagsnr": "004-u18-1346"}),
+    ("Dato:Kontor:Sagsbeh:Sagsnr.:Dok.: 21. marts 2012UdlændingekontoretDorthe Kania2012-0032-0156377495 Hermed",
+     {"dato": "21. marts 2012", "sagsnr": "2012-0032-0156", "doknr": "377495"}),
     ("Dato: Enhed: Sagsnr.: Dok.nr.: Bilag: 5. februar 2019 SIO 2019/000326 865947 1 FORSVARSMINISTEREN",
      {"dato": "5. februar 2019", "sagsnr": "2019/000326", "doknr": "865947"}),
     ("Bilag Sag/ID Nr. Enhed DATO 2022 - 8657 SP 21. februar 2022",

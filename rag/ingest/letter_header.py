@@ -94,11 +94,11 @@ def header_values(text: str, exclude: Sequence[tuple[int, int]] = ()) -> Header:
             if not had and found.get("sagsnr") == line.strip(" .,"):
                 found["sagsnr"] = _continued(found["sagsnr"], [r for r, _ in rows[i + 1:i + 3]])
             continue
-        _label_row(line, found)
+        row = _label_row(line, found)
         for m in _LABEL_ANY.finditer(line):
             key = next(k for k in _LABELS if m[k])
-            if key in found:
-                continue
+            if key in found or (row and row[0] <= m.start() < row[1]):
+                continue  # a label of the row read above
             rest = line[m.end():]
             v = _VALUE[key].match(rest)
             if v is None or re.match(r"[a-zæøå]", rest[v.end():v.end() + 1]) or not _plausible(key, v.group(0)):
@@ -131,7 +131,7 @@ def _continued(value: str, after: list[str]) -> str:
 _ROW_LABELS = {
     "sagsnr": r"Sag\s?/\s?ID(?:\s?Nr\.?)?|Sags?\.?\s?nr\.?|Sagsnummer|J\.\s?nr\.?|Journal(?:nummer|\s?nr\.?)|"
               r"Ref\.-nr\.|Vor(?:es)?\s+ref\.?|Sag(?![\wæøå])",
-    "doknr": r"Dok(?:ument)?\.?\s?(?:nr|id)\.?|Doknr\.?",
+    "doknr": r"Dok(?:ument)?\.?\s?(?:nr|id)\.?|Doknr\.?|Dok\.?(?=\s*:)",
     "dato": r"Dato",
     "tel": r"Tlf\.?(?:\s?nr\.?)?|Tel\.?|Telefon",
     "fax": r"Telefax|Fax",
@@ -148,10 +148,11 @@ _ROW_LABEL = (r"(?=[A-ZÆØÅ])(?i:" + "|".join(f"(?P<{k if k != '-' else 'other
               + r")\s*:?")
 _ROW_ONE = re.compile(_ROW_LABEL)
 _ANY_ROW_LABEL = r"(?=[A-ZÆØÅ])(?i:" + "|".join(_ROW_LABELS.values()) + r")\s*:?"
-_LABEL_ROW = re.compile(rf"(?<!\S)(?:{_ANY_ROW_LABEL}\s+)+{_ANY_ROW_LABEL}\s+(?=\S)")
+# labels apart or glued ("DatoJ. nr.", "Dato:Kontor:Sagsnr.:Dok.:"), then a space before the values
+_LABEL_ROW = re.compile(rf"(?<!\S)(?:{_ANY_ROW_LABEL}\s*)+{_ANY_ROW_LABEL}\s+(?=\S)")
 _PHONE = re.compile(r"(?:\+45\s?)?\d{2}\s?\d{2}\s?\d{2}\s?\d{2}(?!\d)")
 _ROW_VALUE = {
-    "sagsnr": _VALUE["sagsnr"], "doknr": _VALUE["doknr"], "dato": DATE_IN_TEXT,
+    "sagsnr": _VALUE["sagsnr"], "doknr": _VALUE["doknr"], "dato": _DATE_THEN_ANY,  # "19. april 20102010 - 2200"
     "tel": _PHONE, "fax": _PHONE,
     "mail": _VALUE["mail"], "web": _VALUE["web"], "cvr": re.compile(r"\d{2}\s?-?\d{2}\s?-?\d{2}\s?-?\d{2}(?!\d)"),
     "ean": re.compile(r"\d{13}(?!\d)"), "aktid": re.compile(r"\d{4,}"), "bilag": re.compile(r"\d{1,2}(?=\s|$)"),
@@ -173,14 +174,15 @@ def label_row_start(text: str, start: int, end: int) -> int | None:
     return min(found) if found else None
 
 
-def _label_row(line: str, found: dict[str, str]) -> None:
-    """Values of a flattened row of labels, in the row's order: a label whose kind of value (date, case
-    number, phone, e-mail …) stands next takes it, else its cell was empty; a label we do not read
-    ("Enhed", "Kontor") takes one word. Where the order breaks down, a date, case number or document
-    number label takes the first value after the row that looks like one."""
+def _label_row(line: str, found: dict[str, str]) -> tuple[int, int] | None:
+    """Values of a flattened row of labels, in the row's order: a label whose kind of value (date,
+    case number, phone, e-mail …) stands next takes it, else its cell was empty; a label we do not
+    read ("Enhed", "Kontor") takes one word. Where the order breaks down, a date, case number or
+    document number label takes the first value after the row that looks like one. Returns the
+    row's span in `line`, or None."""
     m = _LABEL_ROW.search(line)
     if m is None:
-        return
+        return None
     keys = []
     for one in _ROW_ONE.finditer(m.group(0)):
         keys.append(next(k for k in _ROW_LABELS if one[k if k != "-" else "other"]))
@@ -188,12 +190,21 @@ def _label_row(line: str, found: dict[str, str]) -> None:
     read: dict[str, str] = {}
     for i, key in enumerate(keys):
         pos = len(zone) - len(zone[pos:].lstrip(" :"))
+        if key == "sagsnr" and "sagsnr" in read:
+            continue  # read with the document number glued before it
         if key == "-":
             nxt = next((k for k in keys[i + 1:] if k != "-"), None)
             word = re.match(r"\S+", zone[pos:])
             if word and (not re.search(r"\d", word.group(0)) or not (nxt and _ROW_VALUE[nxt].match(zone, pos))):
                 pos += word.end()
             continue
+        if key == "doknr" and keys[i + 1:i + 2] == ["sagsnr"]:  # "927053004-u18-1346": both, glued
+            word = re.match(r"\S+", zone[pos:])
+            split = _glued_doc_and_case(word.group(0)) if word else None
+            if split:
+                read["doknr"], read["sagsnr"] = split
+                pos += word.end()
+                continue
         v = _ROW_VALUE[key].match(zone, pos)
         if v and _plausible(key, v.group(0)) and not (key in ("sagsnr", "doknr") and DATE_IN_TEXT.match(zone, pos)):
             read[key] = v.group(0).strip(" .,")
@@ -201,11 +212,15 @@ def _label_row(line: str, found: dict[str, str]) -> None:
     for key in ("sagsnr", "doknr", "dato"):
         if key in keys and key not in read:
             value = _first_after(zone, key)
-            if value:
+            if value and value not in read.values():
                 read[key] = value
+    glued = re.fullmatch(r"(\d{4}-\d{3,4}-\d{4})([A-Z]{0,4}\d+)", read.get("sagsnr", ""))
+    if glued and "doknr" in keys:  # "2012-0032-0156377495": the document number glued after it
+        read["sagsnr"], read["doknr"] = glued.groups()
     for key, value in read.items():
         if key in ("sagsnr", "doknr", "dato"):
             found.setdefault(key, value)
+    return m.span()
 
 
 def _first_after(zone: str, key: str) -> str | None:
