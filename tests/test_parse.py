@@ -582,10 +582,12 @@ def test_no_break_spaces_read_as_spaces_and_the_quotes_stay_verbatim() -> None:
                                   "Tel. Mail CVR-nr. Sagsnr. 3392 9700 ufm@ufm.dk 12345678 2020 - 1474",
                                   "23. marts 2020"])
 def test_a_one_line_letter_s_answer_stops_at_its_letterhead(tail: str) -> None:
-    text = ("Spørgsmål nr. 27: ”Hvad gør ministeren?” Svar: Jeg vil oplyse udvalget nærmere herom, når "
-            "drøftelserne med parterne er tilendebragt. " + tail)
+    answer = ("Regeringen har indledt drøftelser med arbejdsmarkedets parter om, hvordan elever og lærlinge kan "
+              "få del i ordningen, og der er enighed om at se på både praktikpladser og skoleundervisning. Jeg vil "
+              "oplyse udvalget nærmere herom, når drøftelserne med parterne er tilendebragt.")
+    text = "Spørgsmål nr. 27: ”Hvad gør ministeren?” Svar: " + answer + " " + tail  # a whole letter on one line
     doc = parse_letter(text, "brev.txt")
-    assert doc.answer == "Jeg vil oplyse udvalget nærmere herom, når drøftelserne med parterne er tilendebragt."
+    assert doc.answer == answer
     assert doc.dato == (None if tail.startswith("Tel") else date(2020, 3, 23))
     assert doc.sagsnr == (None if tail[0].isdigit() and "J.nr" not in tail else "2020 - 1474")
 
@@ -595,6 +597,15 @@ def test_a_date_inside_a_multi_line_answer_does_not_end_it() -> None:
             "trådte den i kraft, og den er siden ændret to gange.\nMed venlig hilsen\n")
     doc = parse_letter(text, "brev.txt")
     assert doc.answer.endswith("og den er siden ændret to gange.")
+
+
+def test_a_one_line_letter_is_dated_by_its_letterhead_before_the_opening() -> None:
+    text = ("Erhvervsudvalget 2021-22 L 146 Offentligt Folketingets Erhvervsudvalg ERHVERVSMINISTEREN 11. maj 2022 "
+            "Besvarelse af spørgsmål 9 om lov om ændring af lov om elforsyning stillet af udvalget den 3. maj 2022. "
+            "Vil ministeren oplyse, hvad ændringen koster? Svar: Ændringen koster 12 mio. kr. om året, og udgiften "
+            "afholdes inden for ministeriets ramme. 19. maj 2022 Erhvervsministeriet Slotsholmsgade 10")
+    doc = parse_letter(text, "brev.txt")
+    assert doc.dato == date(2022, 5, 11) and doc.answer.endswith("inden for ministeriets ramme.")
 
 
 def test_a_number_alone_does_not_make_a_letter() -> None:

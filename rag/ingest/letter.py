@@ -278,7 +278,9 @@ def _answer_spans(view: View, start: int) -> tuple[list[tuple[int, int]], int]:
         if cut is not None:  # a letter on one line: its answer stops where the signature starts
             found[i + 1:] = []
             s, e = strip_span(text, s, cut)
-        row = labels.label_row_start(text, s, e)
+        line_end = text.find("\n", e)
+        whole = (len(text) if line_end < 0 else line_end) - text.rfind("\n", 0, s)  # the physical line's length
+        row = labels.label_row_start(text, s, e, one_line=whole >= 300)
         if row is not None and row > s:  # a letter on one line: this line's prose stops at its letterhead
             s, e = strip_span(text, s, row)
         line = text[s:e]

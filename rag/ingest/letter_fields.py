@@ -248,11 +248,20 @@ def letter_date(view: View, labelled: str | None, skip: list[tuple[int, int]]) -
     if own and parse_date(own["date"]):
         return parse_date(own["date"])
     asked = [m.span() for m in _ASKED.finditer(view.text)]
+    # where the letterhead of a letter on one line begins: its first sentence, if that was taken
+    # into the question ("… ERHVERVSMINISTEREN 11. maj 2022 Besvarelse af spørgsmål 9 …")
+    first = _SENTENCE_END.search(view.text)
+    head_end = first.start() if first else len(view.text)
     for m in DATE_IN_TEXT.finditer(view.text):
         at = view.at(m.start())
-        if any(a <= at < b for a, b in skip) or any(a <= m.start() < b for a, b in asked):
+        inside = any(a <= at < b for a, b in skip)
+        if (inside and not (m.start() < head_end and "\n" not in view.text[:m.start()].strip())) \
+                or any(a <= m.start() < b for a, b in asked):
             continue
         d = parse_date(m.group(0))
         if d:
             return d
     return None
+
+
+_SENTENCE_END = re.compile(r"[a-zæøå]{2,}[.?!:]\s+[A-ZÆØÅ]")

@@ -164,13 +164,19 @@ _ROW_VALUE = {
 _DATED_LABEL = re.compile(r"(?<=[.!?”\"»)]\s)(?:" + DATE_IN_TEXT.pattern + r")\s+(?:"
                           + _ROW_LABELS["sagsnr"] + "|" + _ROW_LABELS["doknr"] + r")\s*:?\s*\S*\d")
 _TRAILING_DATE = re.compile(r"(?<=[.!?”\"»)]\s)(?:" + DATE_IN_TEXT.pattern + r")\s*$")
+# a date and the ministry's name or unit after it, after a sentence or a table's last number
+_DATED_SENDER = re.compile(r"(?<=[.!?”\"»)\d]\s)(?:" + DATE_IN_TEXT.pattern + r")\s+(?=(?:\S+\s+){0,3}?"
+                           r"\S*(?:ministeri|afdeling|kontor|styrelse|departement|sekretariat|Koncern))")
 
 
-def label_row_start(text: str, start: int, end: int) -> int | None:
+def label_row_start(text: str, start: int, end: int, one_line: bool = False) -> int | None:
     """Where a one-line letter's letterhead starts inside text[start:end]: a flattened row of labels
-    ("Tel. Mail Web CVR-nr. Sagsnr."), a date with a labelled number after it, or a date that ends it."""
-    found = [m.start() for m in (_LABEL_ROW.search(text, start, end), _DATED_LABEL.search(text, start, end),
-                                 _TRAILING_DATE.search(text, start, end)) if m]
+    ("Tel. Mail Web CVR-nr. Sagsnr."); in a letter on one line (`one_line`) also a date with a labelled
+    number or the ministry's name after it, or a date that ends the line."""
+    patterns = [_LABEL_ROW]
+    if one_line:  # a whole letter on one line, not a line of a letter
+        patterns += [_DATED_LABEL, _TRAILING_DATE, _DATED_SENDER]
+    found = [m.start() for m in (p.search(text, start, end) for p in patterns) if m]
     return min(found) if found else None
 
 
