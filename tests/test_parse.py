@@ -608,6 +608,43 @@ def test_a_one_line_letter_is_dated_by_its_letterhead_before_the_opening() -> No
     assert doc.dato == date(2022, 5, 11) and doc.answer.endswith("inden for ministeriets ramme.")
 
 
+@pytest.mark.parametrize(("intro", "who"), [
+    ("Spørgsmålet er stillet efter ønske fra (MFU) Zenia Stampe (RV).", "Zenia Stampe (RV)"),
+    ("Spørgsmålet er stillet af ikkemedlem af udvalget (MFU) Søren Espersen (DF).", "Søren Espersen (DF)"),
+    ("Kirkeminister Joy Mogensens svar på MF Sjúrður Skaale spørgsmål af 26. oktober 2020", "Sjúrður Skaale"),
+])
+def test_askers_outside_the_committee(intro: str, who: str) -> None:
+    assert letter_people.asker(intro) == who
+
+
+def test_the_minister_asked_from_ft_dk_s_record_in_a_copy() -> None:
+    assert letter_people.minister_asked("Aktører:\n- Besvaret af: kulturministeren\n- Minister: kulturministeren\n") \
+        == "kulturministeren"
+
+
+@pytest.mark.parametrize(("answer", "preliminary"), [
+    ("Formålet er, at sygemeldte genvinder arbejdsevnen og vender tilbage til arbejdsmarkedet.", False),
+    ("Det har ikke været muligt at besvare spørgsmålene inden fristen. Et endeligt svar forventes medio august.", True),
+])
+def test_preliminary_or_not(answer: str, preliminary: bool) -> None:
+    assert letter_people.preliminary("", answer) is preliminary
+
+
+def test_a_word_broken_with_a_space_in_a_one_line_copy_is_read_whole() -> None:
+    text = ("Folketingets Miljø- og Planlægnings- udvalg har den 26. okto- ber 2020 stillet følgende spørgsmål nr. "
+            "27: ”Vil ministeren oplyse prisen?” Svar: Prisen er 40 kr.")
+    doc = parse_letter(text, "brev.txt")
+    assert (doc.asked_date, doc.udvalg_kode) == (date(2020, 10, 26), "MPU")
+
+
+def test_a_committee_s_abbreviation_before_the_heading() -> None:
+    text = ("UDENRIGSMINISTERIET\nSpørgsmål 23 fra Udenrigsudvalget til\nudenrigsministeren af 18. august 2015\n"
+            "URU spørgsmål 23:\n”Vil ministeren redegøre for dialogen?”\nSvar:\nDer er en løbende dialog.\n")
+    doc = parse_letter(text, "brev.txt")
+    assert (doc.question, doc.minister_addressed, doc.asked_date) == (
+        "Vil ministeren redegøre for dialogen?", "udenrigsministeren", date(2015, 8, 18))
+
+
 def test_a_number_alone_does_not_make_a_letter() -> None:
     text = "Notat om TRU spm. 412\n\nDer blev talt om færgerne og om, hvad de koster for kommunerne.\n"
     assert parse_letter(text, "notat.txt").kind == "text"

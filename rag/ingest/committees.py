@@ -30,6 +30,7 @@ COMMITTEES: dict[str, tuple[str, ...]] = {
     "FÆU": ("Færøudvalget",),
     "GRU": ("Grønlandsudvalget",),
     "IFU": ("Indfødsretsudvalget",),
+    "INU": ("Indenrigsudvalget",),
     "KEB": ("Klima-, Energi- og Bygningsudvalget",),
     "KEF": ("Klima-, Energi- og Forsyningsudvalget",),
     "KEU": ("Klima- og Energiudvalget",),

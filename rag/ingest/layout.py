@@ -22,9 +22,10 @@ from dataclasses import dataclass
 
 from rag.text import DATE_IN_TEXT, strip_span
 
-# A word broken at a line end: "spørgs-" + "mål". Not before "og"/"eller"/"samt", where the hyphen
-# is a real one ("Social-" / "og Boligstyrelsen").
-_HYPHEN_BREAK = re.compile(r"(?<=[a-zæøå])[-\u00ad](?:[ \t]*\n[ \t]*)?(?=[a-zæøå])(?!(?:og|eller|samt)\b)")
+# A word broken at a line end: "spørgs-" + "mål", also where a copy put the lines together with a space
+# ("okto- ber 2020"). Not before "og"/"eller"/"samt"/"til", where the hyphen is a real one ("Social-" /
+# "og Boligstyrelsen", "sygehus- til praksissektoren").
+_HYPHEN_BREAK = re.compile(r"(?<=[a-zæøå])[-\u00ad](?:[ \t]*\n[ \t]*|[ \t]+)?(?=[a-zæøå])(?!(?:og|eller|samt|til)\b)")
 _SPACE = re.compile(r"[\s\u00a0]+")
 
 

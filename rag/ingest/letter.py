@@ -37,7 +37,8 @@ __all__ = ["normalise_sagsnr", "parse_letter", "titled"]
 # (PDF extraction glues headings to the text before them).
 _AFTER = r"(?:(?<=\n)|^|(?<=[.:?!”\"»)])\s?|(?<=\n\d )|(?<=\n\d\d ))"  # also after a page number: "\n2 Spørgsmål"
 _HEADING = (r"(?P<marker>(?:Ad\s+)?"
-            r"(?:(?:[A-ZÆØÅ]{2,4}\s*[–-]?\s*(?:[LB]\s?\d{1,3}|alm\.?\s*del)\s*[–-]?\s*|§\s?\d+\s+)[Ss]|S)pørgsmål"
+            r"(?:(?:[A-ZÆØÅ]{2,4}\s*[–-]?\s*(?:[LB]\s?\d{1,3}|alm\.?\s*del)\s*[–-]?\s*|§\s?\d+\s+"
+            r"|[A-ZÆØÅ]{2,4}\s+(?=[Ss]pørgsmål\s*(?:nr\.?\s*)?\d{1,4}\s*:))[Ss]|S)pørgsmål"  # "URU spørgsmål 23:"
             r"(?:\s*nr\.?)?\s*(?:S\s?)?\d{0,4}(?:\s*\([^()\n]{1,40}\))?"
             # the case after the number: "Spørgsmål nr. 4 KOM (2013) 0173"
             r"(?:\s+(?:ad\s+)?(?:KOM\s*\(\d{4}\)\s*\d{1,4}|[LB]\s?\d{1,3}|alm\.\s*del))?"

@@ -248,15 +248,10 @@ def letter_date(view: View, labelled: str | None, skip: list[tuple[int, int]]) -
     if own and parse_date(own["date"]):
         return parse_date(own["date"])
     asked = [m.span() for m in _ASKED.finditer(view.text)]
-    # where the letterhead of a letter on one line begins: its first sentence, if that was taken
-    # into the question ("… ERHVERVSMINISTEREN 11. maj 2022 Besvarelse af spørgsmål 9 …")
-    first = _SENTENCE_END.search(view.text)
-    head_end = first.start() if first else len(view.text)
     for m in DATE_IN_TEXT.finditer(view.text):
         at = view.at(m.start())
         inside = any(a <= at < b for a, b in skip)
-        if (inside and not (m.start() < head_end and "\n" not in view.text[:m.start()].strip())) \
-                or any(a <= m.start() < b for a, b in asked):
+        if (inside and not _in_one_line_letterhead(view.text, m.start())) or any(a <= m.start() < b for a, b in asked):
             continue
         d = parse_date(m.group(0))
         if d:
@@ -264,4 +259,15 @@ def letter_date(view: View, labelled: str | None, skip: list[tuple[int, int]]) -
     return None
 
 
-_SENTENCE_END = re.compile(r"[a-zæøå]{2,}[.?!:]\s+[A-ZÆØÅ]")
+_SENTENCE_END = re.compile(r"[a-zæøå]{3,}[.?!:]\s+[A-ZÆØÅ]")  # not "J.nr. SN 2001-101"
+
+
+def _in_one_line_letterhead(text: str, at: int) -> bool:
+    """Whether `at` lies in the letterhead of a letter printed on one line, before its first sentence
+    ("… ERHVERVSMINISTEREN 11. maj 2022 Besvarelse af spørgsmål 9 …"), where a question found too
+    early may have taken it."""
+    start = text.rfind("\n", 0, at) + 1
+    end = text.find("\n", at)
+    end = len(text) if end < 0 else end
+    first = _SENTENCE_END.search(text, start, end)
+    return end - start >= 300 and (first is None or at < first.start())

@@ -93,7 +93,8 @@ def header_values(text: str, exclude: Sequence[tuple[int, int]] = ()) -> Header:
             _assign_waiting(line, waiting, found, header.notes, in_order)
             if not had and found.get("sagsnr") == line.strip(" .,"):
                 found["sagsnr"] = _continued(found["sagsnr"], [r for r, _ in rows[i + 1:i + 3]])
-            continue
+            if not _LABEL_ANY.search(line, 1):
+                continue  # else labels glued into the values go on: "…MichaëlisSagsnr.: 2012-0032-0266Dok.:456921"
         row = _label_row(line, found)
         for m in _LABEL_ANY.finditer(line):
             key = next(k for k in _LABELS if m[k])

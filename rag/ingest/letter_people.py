@@ -14,11 +14,14 @@ _WORD = r"[A-ZÆØÅÄÖÜÉÈÁÓÍÚÇ][\w'’.\-]*"  # "Özlem Sara Cekic" to
 _NAME = rf"{_WORD}(?:\s+(?:{_WORD}|von|van|de|la|af|den|der))" + r"{0,5}"
 _PARTY = r"\(\s*[A-ZÆØÅ][A-Za-zÆØÅæøå]{0,4}\s*\)"
 _NAMES = rf"{_NAME}\s*{_PARTY}(?:\s*(?:,|og)\s*{_NAME}\s*{_PARTY})*"
+# a member of the Folketing who is not on the committee: "(MFU)", "ikke-medlem af udvalget (MFU)"
+_MFU = r"(?:(?i:ikke-?\s?medlem\s+af\s+udvalget)\s*)?(?:\(MFU\)\s*)?"
 _ASKER = [
-    re.compile(rf"(?i:efter\s*ønske\s*(?:af\s+fra|fra|af))\s*(?:ikke-?medlem\s+af\s+udvalget\s*\(MFU\)\s+)?(?P<who>{_NAMES}|{_NAME})"),
+    re.compile(rf"(?i:efter\s*ønske\s*(?:af\s+fra|fra|af))\s*{_MFU}(?P<who>{_NAMES}|{_NAME})"),
     re.compile(rf"(?i:medlem\s+af\s+folketinget)\s+(?P<who>{_NAMES})"),
     re.compile(rf"(?i:folketingsmedlem)\s+(?P<who>{_NAMES}|{_NAME}(?=\s+har\b))"),
-    re.compile(rf"(?i:stillet\s*af)\s*(?P<who>{_NAMES})"),  # also glued: "stillet afKarin Nødgaard (DF)"
+    re.compile(rf"(?i:stillet\s*af)\s*{_MFU}(?P<who>{_NAMES})"),  # also glued: "stillet afKarin Nødgaard (DF)"
+    re.compile(rf"\bMF\s+(?P<who>{_NAME})(?=\s+spørgsmål)"),  # "svar på MF Sjúrður Skaale spørgsmål af …"
     # "Johanne Schmidt-Nielsen (EL) har den 29. september 2015 stillet følgende spørgsmål"
     re.compile(rf"(?m:^)(?P<who>{_NAMES})\s+har\s+(?:(?:den|d\.)\s+[^\n]{{1,30}}?\s+)?stillet\b"),
     re.compile(rf"(?i:spørgsmål(?:\s+\S+)?\s+fra)\s+(?P<who>{_NAMES}|{_NAME}(?=\s+stillet\b))"),
@@ -40,6 +43,8 @@ def asker(intro: str) -> str | None:
 
 
 _MINISTER_ASKED = [
+    # ft.dk's record of the question, as copies such as polspy.org print it: "- Minister: kulturministeren"
+    re.compile(r"(?m)^[-–•]?\s*Minister:\s*(?P<m>[a-zæøå][a-zæøå,\- ]{0,60}?ministeren)\s*$"),
     re.compile(r"(?i)\btil\s+(?P<m>ministeren\s+for\s+[^.:()]{3,80}?)(?=\s*,?\s*(?:\bsom\b|\bden\b|\baf\b|\.|\(|$))"),
     # a title: words joined by "-", "," and "og" ("udlændinge-, integrations- og boligministeren"), also glued
     # to "til" ("tilforsvarsministeren"); not any words that happen to end in one ("til en …, fra justitsministeren")
@@ -206,10 +211,13 @@ def enclosures(text: str, after: int) -> tuple[str, ...]:
 
 _PRELIMINARY = re.compile(
     r"(?i)foreløbig(?:t|e)?\s+(?:svar|besvar)|besvares\s+foreløbigt|forventes\s+(?:at\s+kunne\s+)?(?:endeligt\s+)?besvaret|"
-    r"forventer\s+(?:at\s+)?(?:kunne\s+)?(?:besvare|at\s+besvare)|vender\s+(?:\S+\s+){0,2}?tilbage|"
+    r"forventer\s+(?:at\s+)?(?:kunne\s+)?(?:besvare|at\s+besvare)|"
+    # "Jeg vender derfor tilbage", "… og vender tilbage herom"; not "sygemeldte … vender tilbage til arbejdsmarkedet"
+    r"(?:jeg|vi|\w*ministeriet)\s+vender\s+(?:\S+\s+){0,2}?tilbage|vender\s+(?:\S+\s+){0,2}?tilbage(?!\s+til\b)|"
+    r"endelig(?:t|e)?\s+svar\s+forventes|"
     r"endelig(?:t|e)?\s+(?:svar|besvarelse)\s*,?\s*(?:når|så\s+snart|medio|ultimo|primo|senest)|"
     r"besvare[rs]?\s+(?:spørgsmålet\s+)?endeligt\s*,?\s*(?:når|så\s+snart|medio|ultimo|primo|senest)|"
-    r"ikke\s+(?:været\s+)?muligt\s+at\s+besvare\s+spørgsmålet\s+inden\s+for\s+(?:svar)?fristen|"
+    r"ikke\s+(?:været\s+)?muligt\s+at\s+besvare\s+spørgsmål\w*\s+inden\s+(?:for\s+)?(?:svar)?fristen|"
     r"spørgsmålet\s+vil\s+blive\s+besvaret|\bvil\s+(?:\S+\s+){0,5}besvare\s+spørgsmålet")
 _FINAL = re.compile(r"(?i)endelig(?:t|e)?\s+(?:svar|besvarelse)|besvares\s+endeligt|supplerende\s+svar")
 
