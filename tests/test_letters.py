@@ -3,7 +3,7 @@
 - dev/ … dev6/ (250 letters), each later set collected after a round of parser changes to find where
   it had been fitted: every field of every letter is asserted against its gold value, except the
   known misses listed with their reasons;
-- heldout/ … heldout4/ (126 letters, never read while the parser was written): only their
+- heldout/ … heldout5/ (157 letters, never read while the parser was written): only their
   shares are checked, against the figures last reported; the shared sample: the issue's targets;
 - all of them: no letterhead, address, stamp, footer or page number inside a question or answer.
 """
@@ -81,6 +81,8 @@ HELDOUT_REPORTED = {
                  "sagsnr": 17 / 20, "date": 26 / 27},
     "heldout4": {"recognized": 38 / 38, "number": 38 / 38, "citation_number": 38 / 38, "answer_found": 38 / 38,
                  "sagsnr": 23 / 25, "date": 33 / 34},
+    "heldout5": {"recognized": 30 / 31, "number": 30 / 31, "citation_number": 31 / 31, "answer_found": 30 / 31,
+                 "sagsnr": 22 / 23, "date": 26 / 27},
 }
 
 
@@ -130,7 +132,7 @@ def test_no_letterhead_or_footer_in_a_question_or_answer(folder: str) -> None:
 
 # Sections of held-out letters found holding letterhead when last reported (heldout3: one answer,
 # in a letter that stays unread); only the count is shown, and it must not grow.
-HELDOUT_LETTERHEAD = {"heldout": 0, "heldout2": 0, "heldout3": 1, "heldout4": 0}
+HELDOUT_LETTERHEAD = {"heldout": 0, "heldout2": 0, "heldout3": 1, "heldout4": 0, "heldout5": 0}
 
 
 @pytest.mark.heldout
