@@ -94,6 +94,16 @@ class View:
         return start + self.shifts[bisect_right(self.starts, start) - 1]
 
 
+# A physical line this long is a whole letter on one line (polspy.org, eu.dk copies), not a line of a letter
+ONE_LINE_LETTER = 300
+
+
+def physical_line(text: str, start: int, end: int | None = None) -> tuple[int, int]:
+    """(start, end) of the whole line (between newlines) that holds text[start:end]."""
+    stop = text.find("\n", start if end is None else end)
+    return text.rfind("\n", 0, start) + 1, len(text) if stop < 0 else stop
+
+
 def lines(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:
     """(start, end) of each non-blank line of text[start:end], whitespace trimmed."""
     end = len(text) if end is None else end

@@ -22,12 +22,13 @@ letter gives None.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from rag.ingest import letter_fields as fields
 from rag.ingest import letter_header as labels
 from rag.ingest import letter_people as people
-from rag.ingest.layout import View, boilerplate, lines
+from rag.ingest.layout import ONE_LINE_LETTER, View, boilerplate, lines, physical_line
 from rag.records import Document, Section
 from rag.text import DATE_IN_TEXT, file_stem, flat, shorten, strip_span
 
@@ -122,15 +123,17 @@ def parse_letter(text: str, file: str, url: str | None = None) -> Document | Non
     doc = _parse(plain, file, url)
     if doc is None or plain == text:
         return doc
-    return replace(doc, text=text, question=_joined(text, doc, "question"), answer=_joined(text, doc, "answer"))
+    return replace(doc, text=text, question=_joined(text, doc.sections, "question"),
+                   answer=_joined(text, doc.sections, "answer"))
 
 
 # No-break, thin and other fixed-width spaces (web pages' "&nbsp;") read as plain spaces, one for one
 _ODD_SPACES = str.maketrans({c: " " for c in "\u00a0\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f"})
 
 
-def _joined(text: str, doc: Document, kind: str) -> str | None:
-    return "\n\n".join(text[s.start:s.end] for s in doc.sections if s.kind == kind) or None
+def _joined(text: str, sections: Sequence[Section], kind: str) -> str | None:
+    """The text of the sections of one kind, blank lines between them; None when there are none."""
+    return "\n\n".join(text[s.start:s.end] for s in sections if s.kind == kind) or None
 
 
 def _parse(text: str, file: str, url: str | None) -> Document | None:
@@ -198,7 +201,7 @@ def _document(view: View, file: str, url: str | None, head: str, question_marker
     cover = (0, q_span[0]) if q_span else None
     after = people.signoff(text, answer_end) or people.signoff(text, 0)
     signer, signer_title, acting = people.signature(text, after.end() if after else answer_end, cover)
-    answer_text = "\n\n".join(text[s:e] for s, e in answer_spans)
+    answer_text = _joined(text, sections, "answer") or ""
     dato = fields.letter_date(view, header.values.get("dato"), spans)
     asked, asked_raw = fields.asked_date(head, dato)
     if asked is None and asked_raw:
@@ -212,7 +215,7 @@ def _document(view: View, file: str, url: str | None, head: str, question_marker
         doknr=doknr, dato=dato, udvalg=ident.udvalg, udvalg_kode=ident.udvalg_kode, asked_date=asked,
         spm_nr=ident.number, spm_type=ident.kind, sag=ident.case, s_nr=ident.s_nr, samling=ident.samling,
         minister_addressed=people.minister_asked(head), spoerger=people.asker(head),
-        question=text[q_span[0]:q_span[1]] if q_span else None, answer=answer_text or None,
+        question=_joined(text, sections, "question"), answer=answer_text or None,
         signer=signer, signer_title=signer_title, signer_acting=acting,
         answering_minister=people.answering_minister(head, signer_title),
         bilag=people.enclosures(text, after.end() if after else answer_end),
@@ -279,9 +282,8 @@ def _answer_spans(view: View, start: int) -> tuple[list[tuple[int, int]], int]:
         if cut is not None:  # a letter on one line: its answer stops where the signature starts
             found[i + 1:] = []
             s, e = strip_span(text, s, cut)
-        line_end = text.find("\n", e)
-        whole = (len(text) if line_end < 0 else line_end) - text.rfind("\n", 0, s)  # the physical line's length
-        row = labels.label_row_start(text, s, e, one_line=whole >= 300)
+        line_start, line_end = physical_line(text, s, e)
+        row = labels.label_row_start(text, s, e, one_line=line_end - line_start >= ONE_LINE_LETTER)
         if row is not None and row > s:  # a letter on one line: this line's prose stops at its letterhead
             s, e = strip_span(text, s, row)
         line = text[s:e]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from rag.ingest import committees
-from rag.ingest.layout import View, lines
+from rag.ingest.layout import ONE_LINE_LETTER, View, lines, physical_line
 from rag.text import DATE_IN_TEXT, MONTHS, flat, parse_date
 
 # ---------------------------------------------------------------------------
@@ -266,8 +266,6 @@ def _in_one_line_letterhead(text: str, at: int) -> bool:
     """Whether `at` lies in the letterhead of a letter printed on one line, before its first sentence
     ("… ERHVERVSMINISTEREN 11. maj 2022 Besvarelse af spørgsmål 9 …"), where a question found too
     early may have taken it."""
-    start = text.rfind("\n", 0, at) + 1
-    end = text.find("\n", at)
-    end = len(text) if end < 0 else end
+    start, end = physical_line(text, at)
     first = _SENTENCE_END.search(text, start, end)
-    return end - start >= 300 and (first is None or at < first.start())
+    return end - start >= ONE_LINE_LETTER and (first is None or at < first.start())

@@ -207,8 +207,7 @@ def _label_row(line: str, found: dict[str, str]) -> tuple[int, int] | None:
             continue
         if key == "doknr" and keys[i + 1:i + 2] == ["sagsnr"]:  # "927053004-u18-1346": both, glued
             word = re.match(r"\S+", zone[pos:])
-            split = _glued_doc_and_case(word.group(0)) if word else None
-            if split:
+            if word and (split := _glued_doc_and_case(word.group(0))):
                 read["doknr"], read["sagsnr"] = split
                 pos += word.end()
                 continue
@@ -221,8 +220,8 @@ def _label_row(line: str, found: dict[str, str]) -> tuple[int, int] | None:
             value = _first_after(zone, key)
             if value and value not in read.values():
                 read[key] = value
-    glued = re.fullmatch(r"(\d{4}-\d{3,4}-\d{4})([A-Z]{0,4}\d+)", read.get("sagsnr", ""))
-    if glued and "doknr" in keys:  # "2012-0032-0156377495": the document number glued after it
+    glued = _CASE_THEN_DOC.fullmatch(read.get("sagsnr", ""))
+    if glued and glued[2] and "doknr" in keys:  # "2012-0032-0156377495": the document number glued after it
         read["sagsnr"], read["doknr"] = glued.groups()
     for key, value in read.items():
         if key in ("sagsnr", "doknr", "dato"):
@@ -268,6 +267,8 @@ def _outside(text: str, exclude: Sequence[tuple[int, int]]) -> list[tuple[int, i
     return out
 
 
+# A ministry's case number, and the document number that may be glued after it ("…2010-156-0268MCO41088")
+_CASE_THEN_DOC = re.compile(r"(?<!\d)(\d{4}-\d{3,4}-\d{4})([A-Z]{0,4}\d+)?")
 _UNKNOWN_LABEL = re.compile(r"[^:]*?(?=:|$|" + _LABEL_ANY.pattern + ")")  # up to the next label
 
 
@@ -303,7 +304,7 @@ def _assign_waiting(line: str, waiting: list[str], found: dict[str, str], notes:
     og VisumkontoretThomas Højgaard2014-0032-12211122785") may fill several."""
     if len(waiting) > 1:
         d = DATE_IN_TEXT.search(line)
-        glued = re.search(r"(?<!\d)(\d{4}-\d{3,4}-\d{4})([A-Z]{0,4}\d+)?", line)  # "…2010-156-0268MCO41088"
+        glued = _CASE_THEN_DOC.search(line)
         if d and glued and d.end() < len(line.strip()):
             if "dato" in waiting and "dato" not in found:
                 found["dato"] = d.group(0)
